@@ -1,0 +1,1 @@
+"""Bluetooth Low Energy: shared scanner, BTHome/Xiaomi sensors, GATT devices, pairing."""
