@@ -1,0 +1,5 @@
+"""Speech-to-text engines behind one interface."""
+
+from .base import SttEngine, Transcript, VocabularySource
+
+__all__ = ["SttEngine", "Transcript", "VocabularySource"]
