@@ -1,0 +1,1 @@
+"""Hearth reference appliance application (the part OTA updates replace)."""

@@ -1,0 +1,1 @@
+"""Hearth reference firmware base: hardware layer, bootloader, OTA, provisioning (not updatable)."""
