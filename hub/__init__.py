@@ -1,0 +1,1 @@
+"""Hearth hub core: event bus, states, services, entities, registry, storage."""

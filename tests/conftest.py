@@ -1,0 +1,52 @@
+"""Fixtures everyone shares: a started Hub on a temporary config directory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hub.clock import Clock, FakeClock
+from hub.config import HubConfig
+from hub.core import Hub
+
+HubFactory = Callable[..., Awaitable[Hub]]
+
+
+@pytest.fixture
+async def hub_factory(tmp_path: Path) -> AsyncIterator[HubFactory]:
+    """Start hubs with given integrations: `await hub_factory(demo={"delay": 0})`."""
+    hubs: list[Hub] = []
+
+    async def make(
+        *, config_dir: Path | None = None, clock: Clock | None = None, **integrations: Any
+    ) -> Hub:
+        config = HubConfig.minimal(config_dir or tmp_path / f"hub{len(hubs)}", **integrations)
+        hub = Hub(config, clock=clock)
+        hubs.append(hub)
+        await hub.async_start()
+        return hub
+
+    yield make
+    for hub in reversed(hubs):
+        await hub.async_stop()
+
+
+@pytest.fixture
+async def hub(hub_factory: HubFactory) -> Hub:
+    """A started hub with no integrations."""
+    return await hub_factory()
+
+
+@pytest.fixture
+async def demo_hub(hub_factory: HubFactory) -> Hub:
+    """A started hub running the demo home with no command delay."""
+    return await hub_factory(demo={"delay": 0, "tick": 3600})
+
+
+@pytest.fixture
+def fake_clock() -> FakeClock:
+    """A clock that moves only when a test advances it."""
+    return FakeClock()
