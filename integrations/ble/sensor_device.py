@@ -1,0 +1,90 @@
+"""One advertising sensor (BTHome or Xiaomi): adverts in, entity states out, silence = unavailable."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from habluetooth import BluetoothServiceInfoBleak
+
+from hub.entity import DeviceInfo
+
+from .entities import AdvertBinarySensor, AdvertSensor, make_entity
+from .parsers import AdvertParser, ParseOutcome, parse_bind_key
+from .store import PairedDevice
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+__all__ = ["AdvertSensorDevice"]
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class AdvertSensorDevice:
+    """Parses one device's adverts; adds an entity per new reading and updates the others."""
+
+    def __init__(
+        self, hub: Hub, domain: str, paired: PairedDevice, unavailable_after: float
+    ) -> None:
+        assert paired.kind in ("bthome", "xiaomi")
+        self.hub = hub
+        self.domain = domain
+        self.paired = paired
+        self.address = paired.address
+        self.unavailable_after = unavailable_after
+        self.parser = AdvertParser(paired.address, paired.kind, parse_bind_key(paired.bind_key))
+        self.entities: dict[str, AdvertSensor | AdvertBinarySensor] = {}
+        self.last_seen: float | None = None
+        self.available = False
+        self._device_info: DeviceInfo | None = None
+
+    def on_advert(self, info: BluetoothServiceInfoBleak) -> None:
+        """Handle one advert from this device (in the event loop, from the scanner)."""
+        self.last_seen = info.time
+        outcome = self.parser.parse(info)
+        if outcome is None:
+            return
+        self.available = True
+        fresh = []
+        for reading in outcome.readings:
+            entity = self.entities.get(reading.key)
+            if entity is None:
+                entity = make_entity(self.address, self.paired.name, self._info(outcome), reading)
+                self.entities[reading.key] = entity
+                fresh.append(entity)
+                continue
+            entity.apply(reading)
+            entity.rssi = info.rssi
+            entity.available = True
+            entity.async_write_state()
+        if fresh:
+            self.hub.async_create_task(
+                self.hub.entities.async_add(self.domain, fresh), f"ble-add-{self.address}"
+            )
+
+    def check_available(self, now: float) -> None:
+        """Mark every entity unavailable once the device has been silent for too long."""
+        if not self.available:
+            return
+        if self.last_seen is not None and now - self.last_seen <= self.unavailable_after:
+            return
+        _LOGGER.info(
+            "%s (%s) not heard for %g s: unavailable",
+            self.paired.name,
+            self.address,
+            self.unavailable_after,
+        )
+        self.available = False
+        for entity in self.entities.values():
+            entity.async_set_available(False)
+
+    def _info(self, outcome: ParseOutcome) -> DeviceInfo:
+        if self._device_info is None:
+            self._device_info = DeviceInfo(
+                identifiers=(("ble", self.address),),
+                name=self.paired.name,
+                manufacturer=outcome.manufacturer,
+                model=outcome.model,
+            )
+        return self._device_info
