@@ -1,0 +1,1 @@
+"""Hub side of over-the-air updates: signing key, signed images, image store, update driver."""
