@@ -62,6 +62,9 @@ class BLEIntegration(Integration):
             "verify_wait": Field(
                 "float", min=0.1, max=600, default=30.0, description="pairing: wait for an advert"
             ),
+            "reconnect_max": Field(
+                "float", min=0.1, max=600, default=30.0, description="longest reconnect backoff"
+            ),
             "devices": Field("any", default=[], description="[{address, kind, name, bind_key}]"),
         }
     )
@@ -72,6 +75,8 @@ class BLEIntegration(Integration):
         self.unavailable_after = float(config.get("unavailable_after", 300.0))
         self.retry_interval = float(config.get("retry_interval", 30.0))
         self.verify_wait = float(config.get("verify_wait", 30.0))
+        top = float(config.get("reconnect_max", 30.0))
+        self.backoff = tuple(min(step, top) for step in (0.5, 1.0, 2.0, 5.0, 10.0, 30.0))
         self.store = DeviceStore(hub.config_dir / ".storage" / "ble_devices.json")
         self.status: BluetoothUnavailable | None = None
         self.paired: dict[str, PairedDevice] = {}
@@ -158,7 +163,9 @@ class BLEIntegration(Integration):
 
     async def _async_add_device(self, device: PairedDevice) -> None:
         if device.kind == "switchbot_bulb":
-            bulb = SwitchBotBulbLight(device, lambda: self.scanner.ble_device(device.address))
+            bulb = SwitchBotBulbLight(
+                device, lambda: self.scanner.ble_device(device.address), self.backoff
+            )
             self.bulbs[device.address] = bulb
             await self.hub.entities.async_add(self.domain, [bulb])
             return

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.device import BLEDevice
-from bleak_retry_connector import BleakClientWithServiceCache, establish_connection
+from bleak_retry_connector import BleakClientWithServiceCache, establish_connection, get_device
 
 __all__ = ["GattLink", "GattUnavailable"]
 
@@ -120,9 +120,10 @@ class GattLink:
             await asyncio.sleep(self._backoff[0])
 
     async def _connect(self) -> None:
-        device = self._get_device()
+        # BlueZ remembers devices heard before the scanner started: ask it when we have no advert.
+        device = self._get_device() or await get_device(self.address)
         if device is None:
-            raise GattUnavailable("not seen by the scanner yet")
+            raise GattUnavailable("not seen by the scanner or BlueZ yet")
         self._dropped.clear()
         client = await establish_connection(
             BleakClientWithServiceCache,

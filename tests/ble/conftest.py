@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from hub.config import HubConfig
 from hub.core import Hub
 
 from .bluez_mock import BlueZMock
@@ -34,18 +33,13 @@ async def bluez(bluez_bus: BlueZMock) -> BlueZMock:
 
 
 @pytest.fixture
-async def make_hub(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[Hub]]]:
-    """Start a real Hub with a `ble` section (plus any other sections given)."""
-    hubs: list[Hub] = []
+def make_hub(hub_factory: Callable[..., Awaitable[Hub]]) -> Callable[..., Awaitable[Hub]]:
+    """Start a real Hub with a `ble` section on hci0 (plus any other sections given)."""
 
-    async def start(ble: dict[str, Any] | None = None, **others: dict[str, Any]) -> Hub:
-        section = {"adapter": "hci0", "retry_interval": 0.5, **(ble or {})}
-        config = HubConfig.minimal(tmp_path / f"home{len(hubs)}", ble=section, **others)
-        hub = Hub(config, record=False)
-        hubs.append(hub)
-        await hub.async_start()
-        return hub
+    async def start(
+        ble: dict[str, Any] | None = None, *, config_dir: Path | None = None, **others: Any
+    ) -> Hub:
+        section = {"adapter": "hci0", "retry_interval": 0.5, "reconnect_max": 1.0, **(ble or {})}
+        return await hub_factory(config_dir=config_dir, ble=section, **others)
 
-    yield start
-    for hub in hubs:
-        await hub.async_stop()
+    return start
