@@ -1,0 +1,101 @@
+"""Radio selection: build the zigpy ControllerApplication named by the configuration."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import zigpy.application
+import zigpy.config as zconf
+
+__all__ = [
+    "RADIO_TYPES",
+    "RadioConfig",
+    "RadioLibraryMissing",
+    "controller_class",
+    "zigpy_config",
+]
+
+# radio type -> (module, class, pip package); real sticks come from optional extras.
+RADIO_TYPES: dict[str, tuple[str, str, str]] = {
+    "sim": ("integrations.zigbee.sim.radio", "SimControllerApplication", "hearth"),
+    "znp": ("zigpy_znp.zigbee.application", "ControllerApplication", "zigpy-znp"),
+    "ezsp": ("bellows.zigbee.application", "ControllerApplication", "bellows"),
+}
+
+
+class RadioLibraryMissing(RuntimeError):
+    """The radio library for the configured radio type is not installed."""
+
+
+@dataclass(frozen=True, slots=True)
+class RadioConfig:
+    """Which radio to drive and where it is."""
+
+    radio: str = "sim"
+    device: str = "sim://hearth"
+    baudrate: int | None = None
+    channel: int | None = 15
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RadioConfig:
+        """Build from the integration's config block; unknown radio types are refused."""
+        radio = str(data.get("radio", "sim"))
+        if radio not in RADIO_TYPES:
+            raise ValueError(f"unknown zigbee radio {radio!r}; choose one of {sorted(RADIO_TYPES)}")
+        return cls(
+            radio=radio,
+            device=str(data.get("device", "sim://hearth")),
+            baudrate=data.get("baudrate"),
+            channel=data.get("channel", 15),
+            extra=dict(data.get("zigpy", {})),
+        )
+
+
+def controller_class(radio: str) -> type[zigpy.application.ControllerApplication]:
+    """Import the controller class for `radio` lazily, with a clear error if missing."""
+    module_name, class_name, package = RADIO_TYPES[radio]
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as err:
+        raise RadioLibraryMissing(
+            f"zigbee radio {radio!r} needs the Python package {package!r}: "
+            f"install it with `pip install 'hearth[radios]'` (or `pip install {package}`)"
+        ) from err
+    cls: type[zigpy.application.ControllerApplication] = getattr(module, class_name)
+    return cls
+
+
+def zigpy_config(radio: RadioConfig, *, database: Path, ota_dir: Path | None) -> dict[str, Any]:
+    """The zigpy configuration dict for `radio`, with Hearth's safe defaults."""
+    device: dict[str, Any] = {zconf.CONF_DEVICE_PATH: radio.device}
+    if radio.baudrate is not None:
+        device[zconf.CONF_DEVICE_BAUDRATE] = radio.baudrate
+    providers: list[dict[str, Any]] = []
+    if ota_dir is not None:
+        providers.append(
+            {
+                "type": "advanced",
+                "path": str(ota_dir),
+                "warning": zconf.CONF_OTA_ALLOW_ADVANCED_DIR_STRING,
+            }
+        )
+    config: dict[str, Any] = {
+        zconf.CONF_DEVICE: device,
+        zconf.CONF_DATABASE: str(database),
+        # Offline-first: only the local image folder, never the vendors' servers.
+        zconf.CONF_OTA: {
+            zconf.CONF_OTA_ENABLED: bool(providers),
+            zconf.CONF_OTA_PROVIDERS: providers,
+            zconf.CONF_OTA_BROADCAST_ENABLED: False,
+        },
+        zconf.CONF_TOPO_SCAN_ENABLED: False,
+        # Hearth keeps its own backups (backup.py); zigpy's periodic ones stay on too.
+        zconf.CONF_NWK_BACKUP_ENABLED: True,
+        zconf.CONF_NWK: {} if radio.channel is None else {zconf.CONF_NWK_CHANNEL: radio.channel},
+    }
+    config.update(radio.extra)
+    return config
