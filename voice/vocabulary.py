@@ -60,7 +60,7 @@ class HomeVocabulary:
         pairs: dict[str, list[tuple[str, str]]] = {}
         for ent in self.entities:
             for list_name in DOMAIN_LISTS.get(ent.domain, ()):
-                for name in self._spoken(ent.names, language):
+                for name in self._spoken(_with_short_forms(ent), language):
                     pairs.setdefault(list_name, []).append((name, ent.entity_id))
         for area in self.areas:
             for name in self._spoken(area.names, language):
@@ -97,6 +97,16 @@ class HomeVocabulary:
             elif not is_zh and name:
                 out.append(name)
         return list(dict.fromkeys(out))
+
+
+def _with_short_forms(ent: SpokenEntity) -> tuple[str, ...]:
+    """Add "front door" for "Front door lock": people do not say the domain twice."""
+    short = []
+    for name in ent.names:
+        words = name.split()
+        if len(words) > 1 and words[-1].lower() == ent.domain:
+            short.append(" ".join(words[:-1]))
+    return (*ent.names, *short)
 
 
 def translate_zh(name: str, words: Mapping[str, str]) -> str | None:

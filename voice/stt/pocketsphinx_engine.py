@@ -23,9 +23,11 @@ from .base import Transcript, VocabularySource
 _LOGGER = logging.getLogger(__name__)
 _GRAMMAR = "grammar"
 _PHONES = "phones"
-# Confidence is (log P_grammar - log P_phone_loop) per 1000 frames, measured on espeak-ng
-# speech: in-grammar commands 1.9..2.9, out-of-grammar sentences -0.5..0.6.
-DEFAULT_REJECT_BELOW = 1.2
+# Confidence is (log P_grammar - log P_phone_loop) per 1000 frames. On a 3-intent grammar it
+# separated espeak-ng commands (1.9..2.9) from other speech (-0.5..0.6); on the full demo-home
+# grammar in-grammar commands score 0.05..3.3 and some other speech scores up to 2.3, so this
+# threshold only removes the clearly foreign. See bench/voice.py for the measured rates.
+DEFAULT_REJECT_BELOW = 0.0
 
 
 class PocketsphinxEngine:

@@ -1,0 +1,600 @@
+"""The voice pipeline: audio → wake word → end of speech → STT → intent → actions → reply → TTS.
+
+Each stage fires a bus event with its timing. Blocking work (wake word, VAD, decoding) runs in
+the executor; the loop only moves bytes and calls services.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator, Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal
+
+from hub.const import EVENT_REGISTRY_UPDATED, EVENT_STATE_CHANGED
+from hub.context import Context
+from hub.errors import HearthError
+from hub.services import Target
+
+from . import events
+from .actions import Plan, Planner, ServiceAction, onoff_actions
+from .audio import BYTES_PER_SECOND, Audio, async_iter_chunks
+from .dialogue import Conversation, follow_up_area
+from .home import HomeView
+from .recognizer import LANGUAGES, IntentMatch, IntentRecognizer, detect_language
+from .replies import duration, reply
+from .settings import VoiceSettings
+from .stt.base import SttEngine, Transcript, VocabularySource
+from .timers import Timers
+from .tts import TtsSettings, async_synthesize
+from .vad import EndOfSpeech, SpeechSegment
+from .vocabulary import HomeVocabulary
+from .wake import WakeDetection, WakeWordDetector
+
+if TYPE_CHECKING:
+    from hub.bus import Event
+    from hub.core import Hub
+
+_LOGGER = logging.getLogger(__name__)
+WakeMode = Literal["auto", "required", "off"]
+_PAD_BEFORE = 0.03
+_PAD_AFTER = 0.1
+_REBUILD_DELAY = 0.2
+_CONTROL_INTENTS = frozenset({"HearthConfirm", "HearthDeny", "HearthFollowUpOnOff"})
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    """Everything one request produced."""
+
+    conversation_id: str
+    language: str
+    transcript: str | None = None
+    intent: str | None = None
+    slots: dict[str, Any] = field(default_factory=dict)
+    actions: tuple[ServiceAction, ...] = ()
+    reply: str = ""
+    reply_audio: Audio | None = None
+    wake: WakeDetection | None = None
+    rejected: bool = False
+    confidence: float | None = None
+    error: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        """The CLI's --json object (without `file`) and the voice.process_text response."""
+        return {
+            "transcript": self.transcript,
+            "intent": self.intent,
+            "slots": dict(self.slots),
+            "actions": [a.as_dict() for a in self.actions],
+            "reply": self.reply,
+        }
+
+
+class VoicePipeline:
+    """One pipeline per hub; shares engines between requests (decodes are serialised)."""
+
+    def __init__(
+        self,
+        hub: Hub,
+        settings: VoiceSettings | None = None,
+        engines: list[SttEngine] | None = None,
+    ) -> None:
+        self.hub = hub
+        self.settings = settings or VoiceSettings()
+        self.home = HomeView(hub)
+        self.engines: list[SttEngine] = list(engines or [])
+        self.recognizers = {lang: IntentRecognizer(lang) for lang in LANGUAGES}
+        self.vocabulary = HomeVocabulary()
+        self.conversations: dict[str, Conversation] = {}
+        self.timers = Timers(self._timer_finished)
+        self.tts = TtsSettings(speed=self.settings.tts_speed)
+        self._rebuild_lock = asyncio.Lock()
+        self._rebuild_handle: asyncio.TimerHandle | None = None
+        self._revision = 0
+        self._unsubs: list[Callable[[], None]] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def async_start(self) -> None:
+        """Create the engines, compile the grammar, and follow registry changes."""
+        if not self.engines:
+            self.engines = await self.hub.async_add_executor_job(_default_engines, self.settings)
+        await self.async_rebuild()
+        self._unsubs.append(self.hub.bus.async_listen(EVENT_REGISTRY_UPDATED, self._on_change))
+        self._unsubs.append(self.hub.bus.async_listen(EVENT_STATE_CHANGED, self._on_state))
+
+    async def async_stop(self) -> None:
+        for unsub in self._unsubs:
+            unsub()
+        self._unsubs.clear()
+        if self._rebuild_handle is not None:
+            self._rebuild_handle.cancel()
+        self.timers.cancel_all()
+        for conversation in self.conversations.values():
+            conversation.clear_pending()
+        for task in list(self._tasks):
+            task.cancel()
+
+    async def async_rebuild(self) -> None:
+        """Recompile every grammar from the templates and the live registry."""
+        async with self._rebuild_lock:
+            started = time.perf_counter()
+            self._revision += 1
+            vocabulary = self.home.vocabulary(self._revision)
+            if (
+                vocabulary == replace(self.vocabulary, revision=vocabulary.revision)
+                and self._revision > 1
+            ):
+                return
+            self.vocabulary = vocabulary
+            sources = []
+            for lang, recognizer in self.recognizers.items():
+                lists = vocabulary.slot_lists(lang)
+                recognizer.set_slot_lists(lists)
+                sources.append(VocabularySource(lang, recognizer.intents, lists, self._revision))
+            for engine in self.engines:
+                for source in sources:
+                    if engine.supports(source.language):
+                        await self.hub.async_add_executor_job(engine.set_vocabulary, source)
+            self.hub.bus.async_fire(
+                events.EVENT_VOICE_GRAMMAR,
+                {
+                    "revision": self._revision,
+                    "entities": len(vocabulary.entities),
+                    "areas": len(vocabulary.areas),
+                    "seconds": round(time.perf_counter() - started, 4),
+                },
+            )
+
+    # -- public API ------------------------------------------------------------------------
+    async def async_process_text(
+        self,
+        text: str,
+        language: str | None = None,
+        conversation_id: str = "default",
+        *,
+        speak: bool = False,
+    ) -> PipelineResult:
+        """The text path (push-to-talk typed, the dashboard, `hearth voice say`)."""
+        lang = language if language in LANGUAGES else detect_language(text)
+        return await self._async_handle(text, lang, conversation_id, speak=speak, timings={})
+
+    async def async_process_audio(
+        self,
+        pcm: bytes,
+        *,
+        wake: WakeMode = "auto",
+        conversation_id: str = "default",
+        speak: bool = True,
+    ) -> PipelineResult:
+        """Run a whole recording (16 kHz 16-bit mono PCM) through the pipeline."""
+        return await self.async_process_stream(
+            async_iter_chunks(pcm), wake=wake, conversation_id=conversation_id, speak=speak
+        )
+
+    async def async_process_stream(
+        self,
+        chunks: AsyncIterable[bytes],
+        *,
+        wake: WakeMode = "auto",
+        conversation_id: str = "default",
+        speak: bool = True,
+        on_wake: Callable[[WakeDetection], Any] | None = None,
+    ) -> PipelineResult:
+        """Listen to a live stream of 16 kHz 16-bit mono PCM chunks until one command is heard.
+
+        wake="required" ignores speech until the wake word; "auto" takes a clip without one as
+        push-to-talk; "off" skips wake-word detection.
+        """
+        language = self.settings.language
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        try:
+            listener = await self.hub.async_add_executor_job(self._new_listener, wake)
+        except Exception as err:
+            return self._error(conversation_id, language, "wake", err)
+        segment: SpeechSegment | None = None
+        async for chunk in chunks:
+            if not chunk:
+                continue
+            found = await self.hub.async_add_executor_job(listener.feed, chunk)
+            if listener.wake is not None and "wake" not in timings:
+                timings["wake"] = round(time.perf_counter() - started, 4)
+                self._fire(
+                    events.EVENT_VOICE_WAKE,
+                    conversation_id,
+                    model=listener.wake.model,
+                    probability=round(listener.wake.probability, 3),
+                    stream_seconds=round(listener.wake.end_seconds, 3),
+                )
+                if on_wake is not None:
+                    on_wake(listener.wake)
+            if found is not None:
+                segment = found
+                break
+        if segment is None:
+            segment = await self.hub.async_add_executor_job(listener.flush)
+        end_of_speech = time.perf_counter()
+        listener.close()
+        if segment is None:
+            reason = "no wake word" if wake == "required" and listener.wake is None else "no speech"
+            self._fire(events.EVENT_VOICE_ERROR, conversation_id, stage="vad", message=reason)
+            return PipelineResult(
+                conversation_id, language, wake=listener.wake, error=reason, timings=timings
+            )
+        self._fire(
+            events.EVENT_VOICE_END_OF_SPEECH,
+            conversation_id,
+            start=round(segment.start, 3),
+            end=round(segment.end, 3),
+        )
+        pcm = listener.command_audio(segment)
+        transcript = await self._async_transcribe(pcm, language, conversation_id)
+        if isinstance(transcript, PipelineResult):
+            return transcript
+        timings["stt"] = round(transcript.decode_seconds, 4)
+        timings["audio"] = round(transcript.audio_seconds, 3)
+        if transcript.rejected:
+            text = reply("no_match", language)
+            result = PipelineResult(
+                conversation_id,
+                language,
+                transcript="",
+                reply=text,
+                wake=listener.wake,
+                rejected=True,
+                confidence=transcript.confidence,
+                timings=timings,
+            )
+            return await self._async_finish(result, speak)
+        result = await self._async_handle(
+            transcript.text,
+            language,
+            conversation_id,
+            speak=speak,
+            timings=timings,
+            end_of_speech=end_of_speech,
+        )
+        return replace(result, wake=listener.wake, confidence=transcript.confidence)
+
+    async def async_say(self, text: str, language: str | None = None) -> Audio:
+        """Speak any text (the voice.say service)."""
+        lang = language or detect_language(text)
+        return await async_synthesize(text, lang, self.tts)
+
+    # -- stages ----------------------------------------------------------------------------
+    def _new_listener(self, wake: WakeMode) -> _Listener:
+        detector = None
+        if wake != "off":
+            detector = WakeWordDetector(self.settings.wake_word, self.settings.wake_threshold)
+        return _Listener(detector, wake, EndOfSpeech(self.settings.vad))
+
+    async def _async_transcribe(
+        self, pcm: bytes, language: str, cid: str
+    ) -> Transcript | PipelineResult:
+        engine = next((e for e in self.engines if e.supports(language)), None)
+        if engine is None:
+            return self._error(
+                cid, language, "stt", HearthError(f"no speech engine for {language!r}")
+            )
+        try:
+            transcript = await self.hub.async_add_executor_job(engine.transcribe, pcm, language)
+        except Exception as err:
+            return self._error(cid, language, "stt", err)
+        self._fire(
+            events.EVENT_VOICE_TRANSCRIPT,
+            cid,
+            text=transcript.text,
+            language=language,
+            engine=transcript.engine,
+            confidence=round(transcript.confidence, 3),
+            rejected=transcript.rejected,
+            seconds=round(transcript.decode_seconds, 4),
+            audio_seconds=round(transcript.audio_seconds, 3),
+            rtf=round(transcript.decode_seconds / max(transcript.audio_seconds, 1e-6), 4),
+        )
+        return transcript
+
+    async def _async_handle(
+        self,
+        text: str,
+        language: str,
+        cid: str,
+        *,
+        speak: bool,
+        timings: dict[str, float],
+        end_of_speech: float | None = None,
+    ) -> PipelineResult:
+        conversation = self.conversations.setdefault(cid, Conversation())
+        match = self.recognizers[language].recognize(text)
+        if match is None:
+            self._fire(events.EVENT_VOICE_ERROR, cid, stage="intent", message="no match", text=text)
+            result = PipelineResult(
+                cid,
+                language,
+                transcript=text,
+                reply=reply("no_match", language),
+                rejected=True,
+                timings=timings,
+            )
+            return await self._async_finish(result, speak)
+        timings["intent"] = round(match.seconds, 5)
+        self._fire(
+            events.EVENT_VOICE_INTENT,
+            cid,
+            intent=match.intent,
+            slots=match.slots,
+            language=language,
+            text=match.text,
+            seconds=round(match.seconds, 5),
+        )
+        plan, effective = self._resolve(match, conversation, cid)
+        actions: tuple[ServiceAction, ...] = ()
+        if plan.confirm_key is not None:
+            conversation.await_confirmation(
+                plan,
+                language,
+                self.settings.confirm_timeout,
+                lambda: self._confirmation_expired(cid, language),
+            )
+            reply_text = reply(plan.confirm_key, language, **plan.reply_values)
+        else:
+            actions, error = await self._async_execute(plan, cid, end_of_speech, timings)
+            reply_text = (
+                reply("failed", language, error=error)
+                if error
+                else self._reply(plan, cid, language)
+            )
+            if effective is not None:
+                conversation.last_match = effective
+            ids = tuple(e for a in actions for e in a.entity_ids) or _named(effective)
+            if ids:
+                conversation.last_entity_ids = ids
+        result = PipelineResult(
+            cid,
+            language,
+            transcript=text,
+            intent=match.intent,
+            slots=dict(match.slots),
+            actions=actions,
+            reply=reply_text,
+            timings=timings,
+        )
+        return await self._async_finish(result, speak)
+
+    def _resolve(
+        self, match: IntentMatch, conversation: Conversation, cid: str
+    ) -> tuple[Plan, IntentMatch | None]:
+        """The plan for a match, using the conversation for confirmations and follow-ups."""
+        planner = Planner(self.home, self.vocabulary)
+        if match.intent == "HearthConfirm":
+            pending = conversation.take_pending()
+            if pending is None:
+                return Plan(reply_key="nothing_to_confirm"), None
+            return replace(pending, confirm_key=None), None
+        if match.intent == "HearthDeny":
+            had = conversation.pending is not None
+            conversation.clear_pending()
+            self.timers.cancel(cid) if not had else None
+            return Plan(reply_key="cancelled"), None
+        conversation.clear_pending()  # a new command drops an unanswered question
+        if match.intent == "HearthFollowUpOnOff":
+            ids = conversation.last_entity_ids
+            if not ids:
+                return Plan(reply_key="no_context"), None
+            on = match.slots.get("state") == "on"
+            target = planner.names(ids, match.language)
+            return Plan(
+                onoff_actions(ids, on), "turned_on" if on else "turned_off", {"target": target}
+            ), None
+        if match.intent == "HearthFollowUpArea":
+            last = conversation.last_match
+            if last is None:
+                return Plan(reply_key="no_context"), None
+            again = follow_up_area(last, str(match.slots["area"]))
+            if again is None:
+                return Plan(reply_key="no_context"), None
+            return planner.plan(replace(again, language=match.language)), again
+        return planner.plan(match), match
+
+    async def _async_execute(
+        self, plan: Plan, cid: str, end_of_speech: float | None, timings: dict[str, float]
+    ) -> tuple[tuple[ServiceAction, ...], str | None]:
+        done: list[ServiceAction] = []
+        context = Context(origin="voice")
+        for action in plan.actions:
+            domain, service = action.service.split(".", 1)
+            called = time.perf_counter()
+            if end_of_speech is not None and "end_of_speech_to_action" not in timings:
+                timings["end_of_speech_to_action"] = round(called - end_of_speech, 4)
+            try:
+                await self.hub.services.async_call(
+                    domain,
+                    service,
+                    dict(action.data),
+                    target=Target(entity_ids=action.entity_ids),
+                    context=context,
+                )
+            except HearthError as err:
+                self._fire(
+                    events.EVENT_VOICE_ERROR,
+                    cid,
+                    stage="action",
+                    message=str(err),
+                    service=action.service,
+                )
+                return tuple(done), str(err)
+            done.append(action)
+            self._fire(
+                events.EVENT_VOICE_ACTION,
+                cid,
+                **action.as_dict(),
+                seconds=round(time.perf_counter() - called, 4),
+                since_end_of_speech=None
+                if end_of_speech is None
+                else round(called - end_of_speech, 4),
+            )
+        return tuple(done), None
+
+    def _reply(self, plan: Plan, cid: str, language: str) -> str:
+        if plan.timer_op == "start" and plan.timer:
+            self.timers.start(cid, plan.timer)
+            return reply("timer_started", language, duration=duration(plan.timer, language))
+        if plan.timer_op == "cancel":
+            return reply("timer_cancelled" if self.timers.cancel(cid) else "no_timer", language)
+        if plan.timer_op == "status":
+            left = self.timers.remaining(cid)
+            if left is None:
+                return reply("no_timer", language)
+            return reply("timer_left", language, duration=duration(left, language))
+        return plan.reply(language)
+
+    async def _async_finish(self, result: PipelineResult, speak: bool) -> PipelineResult:
+        started = time.perf_counter()
+        audio = None
+        if speak and result.reply:
+            try:
+                audio = await async_synthesize(result.reply, result.language, self.tts)
+            except Exception as err:  # a mute reply is better than a lost command
+                self._fire(
+                    events.EVENT_VOICE_ERROR, result.conversation_id, stage="tts", message=str(err)
+                )
+        timings = {**result.timings}
+        if audio is not None:
+            timings["tts"] = round(time.perf_counter() - started, 4)
+        self._fire(
+            events.EVENT_VOICE_REPLY,
+            result.conversation_id,
+            text=result.reply,
+            language=result.language,
+            intent=result.intent,
+            timings=timings,
+            audio_seconds=None if audio is None else round(audio.seconds, 3),
+        )
+        return replace(result, reply_audio=audio, timings=timings)
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _fire(self, event_type: str, cid: str, **data: Any) -> None:
+        self.hub.bus.async_fire(event_type, {"conversation_id": cid, **data})
+
+    def _error(self, cid: str, language: str, stage: str, err: Exception) -> PipelineResult:
+        _LOGGER.warning("voice %s stage failed: %s", stage, err)
+        self._fire(events.EVENT_VOICE_ERROR, cid, stage=stage, message=str(err))
+        return PipelineResult(
+            cid, language, error=f"{stage}: {err}", reply=reply("no_match", language)
+        )
+
+    def _confirmation_expired(self, cid: str, language: str) -> None:
+        self._fire(
+            events.EVENT_VOICE_REPLY,
+            cid,
+            text=reply("cancelled", language),
+            language=language,
+            intent=None,
+            timings={},
+            reason="confirmation timed out",
+        )
+
+    def _timer_finished(self, cid: str, seconds: float) -> None:
+        self._fire(events.EVENT_VOICE_TIMER_FINISHED, cid, seconds=seconds)
+
+    def _on_change(self, event: Event) -> None:
+        self._schedule_rebuild()
+
+    def _on_state(self, event: Event) -> None:
+        old, new = event.data.get("old_state"), event.data.get("new_state")
+        if old is None or new is None or old.name != new.name:
+            self._schedule_rebuild()
+
+    def _schedule_rebuild(self) -> None:
+        if self._rebuild_handle is not None:
+            self._rebuild_handle.cancel()
+        self._rebuild_handle = self.hub.loop.call_later(_REBUILD_DELAY, self._start_rebuild)
+
+    def _start_rebuild(self) -> None:
+        self._rebuild_handle = None
+        task = self.hub.async_create_task(self.async_rebuild(), "voice-grammar-rebuild")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def _named(match: IntentMatch | None) -> tuple[str, ...]:
+    if match is None:
+        return ()
+    return tuple(str(v) for k, v in match.slots.items() if k == "name" or k.endswith("_name"))
+
+
+def _default_engines(settings: VoiceSettings) -> list[SttEngine]:
+    """pocketsphinx for English; vosk when a model path is configured (or required)."""
+    from .stt.pocketsphinx_engine import PocketsphinxEngine
+    from .stt.vosk_engine import VoskEngine
+
+    engines: list[SttEngine] = []
+    if settings.stt_engine == "vosk" or settings.vosk_model_path:
+        # A configured but broken model is an error the user must see (VoskModelError).
+        engines.append(VoskEngine(settings.vosk_model_path, settings.vosk_language))
+    if settings.stt_engine == "pocketsphinx":
+        engines.append(PocketsphinxEngine(settings.reject_below))
+    return engines
+
+
+class _Listener:
+    """Blocking per-stream state: wake-word detector, end-of-speech detector, audio buffer."""
+
+    def __init__(self, detector: WakeWordDetector | None, mode: WakeMode, vad: EndOfSpeech) -> None:
+        self.detector = detector
+        self.mode = mode
+        self.vad = vad
+        self.buffer = bytearray()
+        self.wake: WakeDetection | None = None
+        self._vad_offset = 0.0  # stream seconds where the VAD (re)started
+
+    def feed(self, chunk: bytes) -> SpeechSegment | None:
+        self.buffer += chunk
+        if self.detector is not None and self.wake is None:
+            found = self.detector.process(chunk)
+            if found is not None:
+                # The command starts after the wake word: restart end-of-speech from here.
+                self.wake = found
+                self.vad.reset()
+                self._vad_offset = len(self.buffer) / BYTES_PER_SECOND
+                return None
+            if self.mode == "required":
+                return None
+        segment = self.vad.process(chunk)
+        return None if segment is None else self._shift(segment)
+
+    def flush(self) -> SpeechSegment | None:
+        if self.mode == "required" and self.wake is None:
+            return None
+        segment = self.vad.flush()
+        return None if segment is None else self._shift(segment)
+
+    def command_audio(self, segment: SpeechSegment) -> bytes:
+        floor = self._vad_offset if self.wake is not None else 0.0
+        start = max(floor, segment.start - _PAD_BEFORE)
+        end = segment.end + _PAD_AFTER
+        lo, hi = int(start * BYTES_PER_SECOND) & ~1, int(end * BYTES_PER_SECOND) & ~1
+        return bytes(self.buffer[lo:hi])
+
+    def close(self) -> None:
+        if self.detector is not None:
+            self.detector.close()
+
+    def _shift(self, segment: SpeechSegment) -> SpeechSegment:
+        return SpeechSegment(segment.start + self._vad_offset, segment.end + self._vad_offset)
+
+
+async def async_chunks_from_queue(queue: asyncio.Queue[bytes | None]) -> AsyncIterator[bytes]:
+    """Adapt a queue fed by a socket (None ends the stream) to the stream API."""
+    while (chunk := await queue.get()) is not None:
+        yield chunk
+
+
+def new_conversation_id() -> str:
+    return uuid.uuid4().hex[:12]

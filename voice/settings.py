@@ -1,0 +1,57 @@
+"""Voice configuration (the `voice:` section of the hub config)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hub.schema import Field, Schema
+
+from .stt.pocketsphinx_engine import DEFAULT_REJECT_BELOW
+from .vad import VadSettings
+from .wake import DEFAULT_MODEL, DEFAULT_THRESHOLD
+
+CONFIG_SCHEMA = Schema(
+    {
+        "language": Field("str", default="en", description="language of spoken commands"),
+        "wake_word": Field("str", default=DEFAULT_MODEL, description="built-in model or .tflite"),
+        "wake_threshold": Field("float", min=0.05, max=0.99, default=DEFAULT_THRESHOLD),
+        "stt_engine": Field("enum", choices=("pocketsphinx", "vosk"), default="pocketsphinx"),
+        "vosk_model_path": Field("str", default="", description="directory of a vosk model"),
+        "vosk_language": Field("str", default="zh", description="language of the vosk model"),
+        "reject_below": Field("float", default=DEFAULT_REJECT_BELOW),
+        "confirm_timeout": Field("float", min=1, max=120, default=10.0),
+        "end_silence": Field("float", min=0.1, max=3, default=0.5),
+        "wyoming_port": Field("int", min=0, max=65535, default=0, description="0 = off"),
+        "wyoming_host": Field("str", default="127.0.0.1"),
+        "tts_speed": Field("int", min=80, max=400, default=165),
+    }
+)
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    """Validated voice settings."""
+
+    language: str = "en"
+    wake_word: str = DEFAULT_MODEL
+    wake_threshold: float = DEFAULT_THRESHOLD
+    stt_engine: str = "pocketsphinx"
+    vosk_model_path: str = ""
+    vosk_language: str = "zh"
+    reject_below: float = DEFAULT_REJECT_BELOW
+    confirm_timeout: float = 10.0
+    end_silence: float = 0.5
+    wyoming_port: int = 0
+    wyoming_host: str = "127.0.0.1"
+    tts_speed: int = 165
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> VoiceSettings:
+        valid = CONFIG_SCHEMA.validate(dict(config))
+        return cls(**{k: v for k, v in valid.items() if k in cls.__dataclass_fields__})
+
+    @property
+    def vad(self) -> VadSettings:
+        return VadSettings(end_silence_seconds=self.end_silence)
