@@ -1,0 +1,95 @@
+"""The voice plugin: the pipeline as hub services, plus the Wyoming satellite server."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, ClassVar
+
+from hub.integration import Integration, Manifest
+from hub.schema import Field, Schema
+from hub.services import ServiceCall
+
+from .pipeline import VoicePipeline
+from .settings import CONFIG_SCHEMA, VoiceSettings
+from .wyoming_server import WyomingServer
+
+DATA_KEY = "voice"
+
+PROCESS_TEXT_SCHEMA = Schema(
+    {
+        "text": Field("str", required=True, max_length=500),
+        "language": Field("str", description="en or zh; detected when absent"),
+        "conversation_id": Field("str", default="default", max_length=64),
+        "speak": Field("bool", default=False, description="also return the reply as WAV"),
+    }
+)
+SAY_SCHEMA = Schema(
+    {"text": Field("str", required=True, max_length=1000), "language": Field("str")}
+)
+
+
+class VoiceIntegration(Integration):
+    """Sets up the pipeline and exposes voice.process_text and voice.say."""
+
+    manifest = Manifest(
+        domain="voice",
+        name="Voice control",
+        after=("demo",),
+        description="Wake word, speech-to-text, intents and spoken replies, offline",
+    )
+    config_schema: ClassVar = CONFIG_SCHEMA
+
+    def __init__(self, hub: Any, config: Any) -> None:
+        super().__init__(hub, config)
+        self.settings = VoiceSettings.from_config(config)
+        self.pipeline = VoicePipeline(hub, self.settings)
+        self.wyoming: WyomingServer | None = None
+
+    async def async_setup(self) -> None:
+        await self.pipeline.async_start()
+        self.hub.data[DATA_KEY] = self.pipeline
+        services = self.hub.services
+        services.async_register(
+            "voice",
+            "process_text",
+            self._process_text,
+            PROCESS_TEXT_SCHEMA,
+            description="Run a sentence through intents and actions; returns the reply",
+        )
+        services.async_register(
+            "voice", "say", self._say, SAY_SCHEMA, description="Speak text; returns WAV (base64)"
+        )
+        if self.settings.wyoming_port:
+            self.wyoming = WyomingServer(
+                self.pipeline, self.settings.wyoming_host, self.settings.wyoming_port
+            )
+            await self.wyoming.async_start()
+            self.hub.ready_notes.append(f"Wyoming on port {self.wyoming.port}")
+
+    async def async_teardown(self) -> None:
+        if self.wyoming is not None:
+            await self.wyoming.async_stop()
+        await self.pipeline.async_stop()
+        self.hub.data.pop(DATA_KEY, None)
+
+    async def _process_text(self, call: ServiceCall) -> dict[str, Any]:
+        result = await self.pipeline.async_process_text(
+            call.data["text"],
+            call.data.get("language"),
+            call.data.get("conversation_id", "default"),
+            speak=call.data.get("speak", False),
+        )
+        out = {**result.as_json(), "language": result.language}
+        if result.reply_audio is not None:
+            out["reply_wav"] = base64.b64encode(result.reply_audio.to_wav()).decode()
+        return out
+
+    async def _say(self, call: ServiceCall) -> dict[str, Any]:
+        audio = await self.pipeline.async_say(call.data["text"], call.data.get("language"))
+        return {
+            "seconds": round(audio.seconds, 3),
+            "wav": base64.b64encode(audio.to_wav()).decode(),
+        }
+
+
+INTEGRATION = VoiceIntegration
