@@ -6,8 +6,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from habluetooth import BluetoothServiceInfoBleak
 
@@ -27,17 +27,21 @@ from hub.schema import Field, Schema
 
 from .bulb import SwitchBotBulbLight
 from .errors import BindKeyError, BluetoothUnavailable, DeviceNotFound
-from .pairing import NearbyDevice, async_scan, async_verify_key
+from .pairing import NearbyDevice, async_scan, async_verify_key, recognise
 from .scanner import SharedScanner
 from .sensor_device import AdvertSensorDevice
 from .store import KINDS, DeviceStore, PairedDevice
 
-__all__ = ["INTEGRATION", "BLEIntegration"]
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+__all__ = ["INTEGRATION", "SCANNER_KEY", "BLEIntegration"]
 
 _LOGGER = logging.getLogger(__name__)
 
 PROTOCOL = "ble"
 NOTIFICATION_ID = "ble_unavailable"
+SCANNER_KEY = "ble.scanner"  # hub.data key: other BLE consumers share this one scanner
 
 
 class BLEIntegration(Integration):
@@ -69,7 +73,7 @@ class BLEIntegration(Integration):
         }
     )
 
-    def __init__(self, hub: Any, config: Any) -> None:
+    def __init__(self, hub: Hub, config: Mapping[str, Any]) -> None:
         super().__init__(hub, config)
         self.scanner = SharedScanner(config.get("adapter"), config.get("scan_mode", "auto"))
         self.unavailable_after = float(config.get("unavailable_after", 300.0))
@@ -84,14 +88,16 @@ class BLEIntegration(Integration):
         self.bulbs: dict[str, SwitchBotBulbLight] = {}
         self._unregister = self.scanner.async_register_callback(self._on_advert)
         self._watch: asyncio.Task[None] | None = None
+        hub.data[SCANNER_KEY] = self.scanner
 
     async def async_setup(self) -> None:
         stored = await self.hub.async_add_executor_job(self.store.load)
         for device in [*_configured(self.config.get("devices")), *stored]:
             self.paired.setdefault(device.address, device)
+        # Scanner first: BlueZ's device list is then loaded when the bulbs' links look for them.
+        await self._async_try_start()
         for device in self.paired.values():
             await self._async_add_device(device)
-        await self._async_try_start()
         self._watch = self.hub.async_create_task(self._async_watch(), "ble-watch")
 
     async def async_teardown(self) -> None:
@@ -103,6 +109,7 @@ class BLEIntegration(Integration):
         for bulb in self.bulbs.values():
             await bulb.link.async_stop()
         await self.scanner.async_stop()
+        self.hub.data.pop(SCANNER_KEY, None)
 
     async def async_pair(self, request: PairingRequest) -> AsyncIterator[PairingProgress]:
         """No candidate: list nearby devices. With one: verify its bind key if needed, add it."""
@@ -141,25 +148,18 @@ class BLEIntegration(Integration):
         await self.hub.async_add_executor_job(self.store.save, list(self.paired.values()))
         await self._async_add_device(device)
         latest = self.scanner.latest(address)
-        if latest is not None and address in self.sensors:
-            self.sensors[address].on_advert(latest)  # entities appear now, not at the next advert
-        entity_ids = await self._async_entity_ids(address)
+        sensor = self.sensors.get(address)
+        if latest is not None and sensor is not None:
+            sensor.on_advert(latest)  # entities appear now, not at the next advert
+            await sensor.async_wait_added()
+        entity_ids = tuple(
+            e.entity_id
+            for e in self.entities()
+            if e.entity_id and e.device_info and ("ble", address) in e.device_info.identifiers
+        )
         yield PairingProgress(
             STAGE_READY, PROTOCOL, f"Added {name}", entity_ids=entity_ids, suggested_name=name
         )
-
-    async def _async_entity_ids(self, address: str) -> tuple[str, ...]:
-        # Entities of sensors are added by a task started from the advert callback.
-        for _ in range(100):
-            ids = tuple(
-                e.entity_id
-                for e in self.entities()
-                if e.entity_id and e.device_info and ("ble", address) in e.device_info.identifiers
-            )
-            if ids or address in self.bulbs:
-                return ids
-            await asyncio.sleep(0.02)
-        return ()
 
     async def _async_add_device(self, device: PairedDevice) -> None:
         if device.kind == "switchbot_bulb":
@@ -230,11 +230,7 @@ def _configured(raw: Any) -> list[PairedDevice]:
 
 
 def _kind_of(info: BluetoothServiceInfoBleak | None) -> str | None:
-    if info is None:
-        return None
-    from .pairing import recognise
-
-    return recognise(info).kind
+    return recognise(info).kind if info is not None else None
 
 
 def _candidate(nearby: NearbyDevice) -> PairingCandidate:

@@ -68,9 +68,7 @@ def explain_unavailable(exc: BaseException, adapter: str | None) -> BluetoothUna
         return BluetoothUnavailable("unavailable", f"Bluetooth is unavailable: {exc}")
     if isinstance(exc, BleakError):
         text = str(exc)
-        if "org.freedesktop.DBus.Error.ServiceUnknown" in text or "org.bluez was not provided" in (
-            text
-        ):
+        if "org.freedesktop.DBus.Error.ServiceUnknown" in text:
             return BluetoothUnavailable("no_bluez", _NO_BLUEZ)
         if "org.bluez.Error.NotReady" in text:
             return BluetoothUnavailable("powered_off", _POWERED_OFF.format(adapter=name))

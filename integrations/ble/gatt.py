@@ -108,7 +108,9 @@ class GattLink:
             except Exception as exc:
                 delay = self._backoff[min(failures, len(self._backoff) - 1)]
                 failures += 1
-                _LOGGER.warning("%s: connect failed (%s); retrying in %g s", self.name, exc, delay)
+                # Warn once per outage; a bulb out of range for hours must not flood the log.
+                log = _LOGGER.warning if failures == 1 else _LOGGER.debug
+                log("%s: connect failed (%s); retrying in %g s", self.name, exc, delay)
                 await asyncio.sleep(delay)
                 continue
             failures = 0

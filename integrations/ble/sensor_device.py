@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,8 @@ class AdvertSensorDevice:
     def __init__(
         self, hub: Hub, domain: str, paired: PairedDevice, unavailable_after: float
     ) -> None:
-        assert paired.kind in ("bthome", "xiaomi")
+        if paired.kind not in ("bthome", "xiaomi"):
+            raise ValueError(f"{paired.kind} is not an advertising sensor")
         self.hub = hub
         self.domain = domain
         self.paired = paired
@@ -38,6 +40,7 @@ class AdvertSensorDevice:
         self.last_seen: float | None = None
         self.available = False
         self._device_info: DeviceInfo | None = None
+        self._adding: set[asyncio.Task[list[str]]] = set()
 
     def on_advert(self, info: BluetoothServiceInfoBleak) -> None:
         """Handle one advert from this device (in the event loop, from the scanner)."""
@@ -59,9 +62,16 @@ class AdvertSensorDevice:
             entity.available = True
             entity.async_write_state()
         if fresh:
-            self.hub.async_create_task(
+            task = self.hub.async_create_task(
                 self.hub.entities.async_add(self.domain, fresh), f"ble-add-{self.address}"
             )
+            self._adding.add(task)
+            task.add_done_callback(self._adding.discard)
+
+    async def async_wait_added(self) -> None:
+        """Wait until entities created by earlier adverts are registered in the hub."""
+        if self._adding:
+            await asyncio.gather(*self._adding, return_exceptions=True)
 
     def check_available(self, now: float) -> None:
         """Mark every entity unavailable once the device has been silent for too long."""
