@@ -84,7 +84,9 @@ class VirtualDevice:
                 return await self.async_info()
             except (aiohttp.ClientError, OSError):
                 if time.monotonic() > deadline:
-                    raise AssertionError(f"device {self.id} never answered:\n{self.log()}")
+                    raise AssertionError(
+                        f"device {self.id} never answered:\n{self.log()}"
+                    ) from None
                 await asyncio.sleep(0.1)
 
 
@@ -194,13 +196,16 @@ class MqttProbe:
         self._client.on_message = self._on_message
         self.ready = asyncio.Event()
         self._client.on_connect = lambda c, u, f, rc, p=None: c.subscribe("#", 1)
-        self._client.on_subscribe = lambda *args: self._loop.call_soon_threadsafe(self.ready.set)
+        self._client.on_subscribe = self._on_subscribe
         self._client.connect(broker.host, broker.port, 30)
         self._client.loop_start()
 
     def close(self) -> None:
         self._client.disconnect()
         self._client.loop_stop()
+
+    def _on_subscribe(self, *_args: Any) -> None:
+        self._loop.call_soon_threadsafe(self.ready.set)
 
     def _on_message(self, _c: Any, _u: Any, message: paho.MQTTMessage) -> None:
         item = Received(message.topic, bytes(message.payload), bool(message.retain), message.qos)
@@ -298,6 +303,25 @@ async def async_fetch_retained(
 ) -> dict[str, bytes]:
     """What a newcomer subscribing to topic_filter gets from the broker's retained store."""
     return await asyncio.to_thread(_fetch_retained, broker, topic_filter, settle)
+
+
+async def async_provisioned(
+    device_factory: DeviceFactory,
+    broker: Mosquitto,
+    key: SigningKey,
+    probe: MqttProbe,
+    profile: str = "fridge",
+    **options: Any,
+) -> VirtualDevice:
+    """Start a virtual appliance, provision it, and wait until it is online on the broker."""
+    from firmware.provision import async_provision
+
+    device = device_factory(profile, **options)
+    await device.async_wait_http()
+    mark = probe.mark()
+    await async_provision("127.0.0.1", device.http_port, credentials_for(broker, key))
+    await probe.wait_state(device.id, lambda s: True, since=mark)
+    return device
 
 
 @pytest.fixture

@@ -177,5 +177,5 @@ async def test_announced_over_mdns(
     assert props[b"model"] == b"Hearth HC-1 reference robot cleaner"
     assert port == device.http_port
     # The announced address and port lead to the provisioning endpoint.
-    info = await async_provision("127.0.0.1", port, credentials_for(broker, signing_key))
-    assert info.id == device.id
+    provisioned = await async_provision("127.0.0.1", port, credentials_for(broker, signing_key))
+    assert provisioned.id == device.id

@@ -116,10 +116,10 @@ class Fridge:
         )
         leak = 0.004 if not self.door_open else 0.03
         self.fridge_temperature += dt * (
-            (AMBIENT - self.fridge_temperature) * leak - (0.05 if self.fridge_cooling else 0.0)
+            (AMBIENT - self.fridge_temperature) * leak - (0.15 if self.fridge_cooling else 0.0)
         )
         self.freezer_temperature += dt * (
-            (AMBIENT - self.freezer_temperature) * 0.001 - (0.06 if self.freezer_cooling else 0.0)
+            (AMBIENT - self.freezer_temperature) * 0.001 - (0.1 if self.freezer_cooling else 0.0)
         )
         self.alerts = self._alerts(now, fridge_target, freezer_target)
         return before != (self.door_open, self.alerts, self.mode)

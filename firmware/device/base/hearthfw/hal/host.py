@@ -103,7 +103,6 @@ class MQTTClient:
             protocol=paho.MQTTv311,
             clean_session=True,
         )
-        self._paho.enable_logger(None)
         self._server = server
         self._port = port or 1883
         self._keepalive = keepalive or 60
