@@ -17,6 +17,7 @@ from typing import Any
 from .config import DEFAULT_CONFIG_DIR, HubConfig, load_config
 from .const import __version__
 from .errors import HearthError
+from .json import json_dumps
 
 __all__ = ["async_open_hub", "main"]
 
@@ -113,7 +114,7 @@ def cmd_states(args: argparse.Namespace) -> int:
         states = [s for s in states if s["entity_id"].split(".", 1)[0] == args.domain]
     for state in sorted(states, key=lambda s: s["entity_id"]):
         if args.json:
-            print(json.dumps(state, default=str, ensure_ascii=False))
+            print(json_dumps(state))
         else:
             unit = state.get("attributes", {}).get("unit_of_measurement", "")
             print(f"{state['entity_id']:<40} {state['state']} {unit}".rstrip())
@@ -128,7 +129,7 @@ def cmd_call(args: argparse.Namespace) -> int:
     target = parse_targets(args.target)
     data = parse_data(args.data)
     result = asyncio.run(_async_call(args, domain, service, data, target))
-    print(json.dumps(result, default=str, indent=2, ensure_ascii=False))
+    print(json_dumps(result, indent=True))
     return 0
 
 

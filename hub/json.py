@@ -30,8 +30,10 @@ def json_bytes(obj: Any) -> bytes:
     return orjson.dumps(obj, default=_default, option=_OPTIONS)
 
 
-def json_dumps(obj: Any) -> str:
-    """Serialise to a JSON string."""
+def json_dumps(obj: Any, *, indent: bool = False) -> str:
+    """Serialise to a JSON string (indented for people when asked)."""
+    if indent:
+        return orjson.dumps(obj, default=_default, option=_OPTIONS | orjson.OPT_INDENT_2).decode()
     return json_bytes(obj).decode()
 
 

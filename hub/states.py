@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from types import MappingProxyType
 from typing import Any
 
 from .bus import EventBus
@@ -31,17 +30,34 @@ def valid_entity_id(entity_id: str) -> bool:
     return False
 
 
+_SPLIT_CACHE: dict[str, tuple[str, str]] = {}
+
+
 def split_entity_id(entity_id: str) -> tuple[str, str]:
-    """Split 'light.kitchen' into ('light', 'kitchen')."""
-    domain, _, object_id = entity_id.partition(".")
-    return domain, object_id
+    """Split 'light.kitchen' into ('light', 'kitchen'); cached, so states share the strings."""
+    parts = _SPLIT_CACHE.get(entity_id)
+    if parts is None:
+        domain, _, object_id = entity_id.partition(".")
+        parts = (domain, object_id)
+        if len(_SPLIT_CACHE) < 100_000:
+            _SPLIT_CACHE[entity_id] = parts
+    return parts
+
+
+class ReadOnlyDict(dict[str, Any]):
+    """A dict that refuses changes; a dict subclass so orjson writes it without a callback."""
+
+    def _readonly(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise TypeError("state attributes are read-only; set a new state instead")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _readonly  # type: ignore[assignment]
+    __ior__ = _readonly  # type: ignore[assignment]
 
 
 class State:
     """An entity's state at one moment. Treat as immutable: replace it, never edit it."""
 
     __slots__ = (
-        "_as_dict",
         "attributes",
         "context",
         "domain",
@@ -65,12 +81,13 @@ class State:
             raise ValueError(f"state of {entity_id} is longer than {MAX_STATE_LENGTH} characters")
         self.entity_id = entity_id
         self.state = state
-        self.attributes: Mapping[str, Any] = MappingProxyType(dict(attributes or {}))
+        self.attributes: Mapping[str, Any] = (
+            attributes if type(attributes) is ReadOnlyDict else ReadOnlyDict(attributes or {})
+        )
         self.last_updated = last_updated or datetime.now(UTC)
         self.last_changed = last_changed or self.last_updated
         self.context = context or Context()
         self.domain, self.object_id = split_entity_id(entity_id)
-        self._as_dict: dict[str, Any] | None = None
 
     @property
     def name(self) -> str:
@@ -79,17 +96,15 @@ class State:
         return str(name) if name else self.object_id.replace("_", " ")
 
     def as_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dict; cached because states are shared by many readers."""
-        if self._as_dict is None:
-            self._as_dict = {
-                "entity_id": self.entity_id,
-                "state": self.state,
-                "attributes": self.attributes,
-                "last_changed": self.last_changed,
-                "last_updated": self.last_updated,
-                "context": self.context.as_dict(),
-            }
-        return self._as_dict
+        """Return a JSON-ready dict (built on demand: a million cached dicts cost ~700 MB)."""
+        return {
+            "entity_id": self.entity_id,
+            "state": self.state,
+            "attributes": self.attributes,
+            "last_changed": self.last_changed,
+            "last_updated": self.last_updated,
+            "context": self.context.as_dict(),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> State:

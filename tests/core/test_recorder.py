@@ -1,0 +1,121 @@
+"""Recorder: batched writes off the loop, history, purge, and restore after kill -9."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from hub.const import ATTR_RESTORED
+from hub.core import Hub
+
+from ..conftest import HubFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_state_changes_are_written_in_batches(hub: Hub) -> None:
+    assert hub.recorder is not None
+    for n in range(500):
+        hub.states.async_set("sensor.x", str(n))
+    # Nothing has touched the disk yet: writes wait for the batch.
+    assert hub.recorder.rows_written == 0
+    await hub.recorder.async_flush()
+    assert hub.recorder.rows_written == 500
+    assert hub.recorder.batches_written == 1
+
+
+async def test_history_for_entity_and_range(hub: Hub) -> None:
+    assert hub.recorder is not None
+    start = datetime.now(UTC)
+    for n in range(5):
+        hub.states.async_set("sensor.t", str(n))
+        hub.states.async_set("sensor.other", str(n))
+    history = await hub.recorder.async_history("sensor.t", start - timedelta(seconds=1))
+    assert [s.state for s in history] == ["0", "1", "2", "3", "4"]
+    assert await hub.recorder.async_history("sensor.t", start + timedelta(hours=1)) == []
+
+
+async def test_purge_keeps_latest_state_per_entity(hub: Hub) -> None:
+    assert hub.recorder is not None
+    for n in range(10):
+        hub.states.async_set("sensor.p", str(n))
+    await hub.recorder.async_flush()
+    deleted = await hub.recorder.async_purge(keep_days=-1)  # everything is "old"
+    assert deleted == 9
+    restored = await hub.recorder.async_restore_states()
+    assert [(s.entity_id, s.state) for s in restored] == [("sensor.p", "9")]
+
+
+async def test_restore_on_restart_after_clean_stop(hub_factory: HubFactory, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    hub = await hub_factory(config_dir=home)
+    hub.states.async_set("sensor.kept", "42", {"unit_of_measurement": "W"})
+    await hub.async_stop()
+    hub2 = await hub_factory(config_dir=home)
+    state = hub2.states.get("sensor.kept")
+    assert state is not None and state.state == "42"
+    assert state.attributes[ATTR_RESTORED] is True
+
+
+def _committed_counter(db_path: Path) -> int:
+    conn = sqlite3.connect(db_path, timeout=10)
+    try:
+        row = conn.execute(
+            "SELECT MAX(CAST(state AS INTEGER)) FROM states WHERE entity_id='sensor.counter'"
+        ).fetchone()
+        return int(row[0] or 0)
+    finally:
+        conn.close()
+
+
+async def test_kill_9_mid_write_loses_nothing_committed(
+    hub_factory: HubFactory, tmp_path: Path
+) -> None:
+    home = tmp_path / "crash"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(  # noqa: ASYNC220 - started once; waiting happens in threads
+        [sys.executable, str(Path(__file__).with_name("recorder_writer.py")), str(home)],
+        stdout=subprocess.PIPE,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 60)
+        assert line.strip() == b"started"
+        db_path = home / "history.db"
+        deadline = time.monotonic() + 60
+        seen = 0
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            seen = await asyncio.to_thread(_committed_counter, db_path)
+            if seen > 2000:
+                break
+        assert seen > 2000, "writer never committed"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+
+    # The database is intact and holds at least what we saw committed before the kill.
+    conn = sqlite3.connect(home / "history.db")
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    conn.close()
+    committed = _committed_counter(home / "history.db")
+    assert committed >= seen
+
+    hub = await hub_factory(config_dir=home)
+    state = hub.states.get("sensor.counter")
+    assert state is not None
+    assert int(state.state) == committed
+    assert state.attributes["n"] == committed
+    assert hub.registry.areas.find("Crash Lab") is not None
+    assert len(hub.states.all()) == 51  # counter + 50 others
