@@ -25,8 +25,9 @@ from hub.integration import (
 )
 from hub.schema import Field, Schema
 
+from .adapter_watch import AdapterWatch
 from .bulb import SwitchBotBulbLight
-from .errors import BindKeyError, BluetoothUnavailable, DeviceNotFound
+from .errors import POWERED_OFF, BindKeyError, BluetoothUnavailable, DeviceNotFound
 from .pairing import NearbyDevice, async_scan, async_verify_key, recognise
 from .scanner import SharedScanner
 from .sensor_device import AdvertSensorDevice
@@ -88,6 +89,7 @@ class BLEIntegration(Integration):
         self.bulbs: dict[str, SwitchBotBulbLight] = {}
         self._unregister = self.scanner.async_register_callback(self._on_advert)
         self._watch: asyncio.Task[None] | None = None
+        self._adapter_watch: AdapterWatch | None = None
         hub.data[SCANNER_KEY] = self.scanner
 
     async def async_setup(self) -> None:
@@ -106,6 +108,8 @@ class BLEIntegration(Integration):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch
         self._unregister()
+        if self._adapter_watch is not None:
+            self._adapter_watch.stop()
         for bulb in self.bulbs.values():
             await bulb.link.async_stop()
         await self.scanner.async_stop()
@@ -190,16 +194,38 @@ class BLEIntegration(Integration):
         try:
             await self.scanner.async_start()
         except BluetoothUnavailable as exc:
-            if self.status is None or self.status.reason != exc.reason:
-                _LOGGER.error("%s", exc.message)
-                self.hub.notifications.async_create(exc.message, "Bluetooth", NOTIFICATION_ID)
-            self.status = exc
+            self._set_unavailable(exc)
             return False
         if self.status is not None:
             _LOGGER.info("Bluetooth is available again")
             self.hub.notifications.async_dismiss(NOTIFICATION_ID)
         self.status = None
+        if self._adapter_watch is None:
+            watch = AdapterWatch(self._on_adapter_powered)
+            try:
+                await watch.async_start()
+            except Exception as exc:
+                _LOGGER.debug("Not watching adapter power: %s", exc)
+            else:
+                self._adapter_watch = watch
         return True
+
+    def _set_unavailable(self, exc: BluetoothUnavailable) -> None:
+        if self.status is None or self.status.reason != exc.reason:
+            _LOGGER.error("%s", exc.message)
+            self.hub.notifications.async_create(exc.message, "Bluetooth", NOTIFICATION_ID)
+        self.status = exc
+
+    def _on_adapter_powered(self, adapter: str, powered: bool) -> None:
+        if self.scanner.adapter and adapter != self.scanner.adapter:
+            return
+        if not powered and self.status is None and self.scanner.running:
+            self._set_unavailable(
+                BluetoothUnavailable("powered_off", POWERED_OFF.format(adapter=adapter))
+            )
+            self.hub.async_create_task(self.scanner.async_stop(), "ble-scanner-stop")
+        elif powered and self.status is not None:
+            self.hub.async_create_task(self._async_try_start(), "ble-scanner-start")
 
     async def _async_watch(self) -> None:
         """Retry a scanner that could not start; mark silent sensors unavailable."""

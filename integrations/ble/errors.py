@@ -5,6 +5,7 @@ from __future__ import annotations
 from bleak.exc import BleakBluetoothNotAvailableError, BleakBluetoothNotAvailableReason, BleakError
 
 __all__ = [
+    "POWERED_OFF",
     "BindKeyError",
     "BindKeyRequired",
     "BluetoothUnavailable",
@@ -47,7 +48,7 @@ _NO_BLUEZ = (
     "Bluetooth is unavailable: the BlueZ service (bluetoothd) is not running. "
     "Start it with `systemctl start bluetooth`."
 )
-_POWERED_OFF = "Bluetooth is switched off on adapter {adapter}. Turn it on and the hub will scan."
+POWERED_OFF = "Bluetooth is switched off on adapter {adapter}. Turn it on and the hub will scan."
 
 
 def explain_unavailable(exc: BaseException, adapter: str | None) -> BluetoothUnavailable | None:
@@ -60,7 +61,7 @@ def explain_unavailable(exc: BaseException, adapter: str | None) -> BluetoothUna
         return BluetoothUnavailable("no_dbus", _NO_BUS)
     if isinstance(exc, BleakBluetoothNotAvailableError):
         if exc.reason is BleakBluetoothNotAvailableReason.POWERED_OFF:
-            return BluetoothUnavailable("powered_off", _POWERED_OFF.format(adapter=name))
+            return BluetoothUnavailable("powered_off", POWERED_OFF.format(adapter=name))
         if exc.reason is BleakBluetoothNotAvailableReason.NO_BLUETOOTH:
             return BluetoothUnavailable(
                 "no_adapter", "Bluetooth is unavailable: no Bluetooth adapter was found."
@@ -71,7 +72,7 @@ def explain_unavailable(exc: BaseException, adapter: str | None) -> BluetoothUna
         if "org.freedesktop.DBus.Error.ServiceUnknown" in text:
             return BluetoothUnavailable("no_bluez", _NO_BLUEZ)
         if "org.bluez.Error.NotReady" in text:
-            return BluetoothUnavailable("powered_off", _POWERED_OFF.format(adapter=name))
+            return BluetoothUnavailable("powered_off", POWERED_OFF.format(adapter=name))
         if "not found" in text and "adapter" in text.lower():
             return BluetoothUnavailable(
                 "no_adapter", f"Bluetooth is unavailable: adapter {name} was not found."

@@ -89,3 +89,25 @@ async def test_bluetooth_switched_off_then_on(bluez_bus: BlueZMock, make_hub: Ma
         SENSOR, service_data={BTHOME_UUID: bthome_v2(bthome_objects(temperature=7.0))}
     )
     await wait_state(hub, SENSOR, "temperature", "7.0")
+
+
+async def test_bluetooth_switched_off_while_running(bluez: BlueZMock, make_hub: MakeHub) -> None:
+    hub = await make_hub(DEVICES)
+    await bluez.add_device(
+        SENSOR, service_data={BTHOME_UUID: bthome_v2(bthome_objects(temperature=1.0))}
+    )
+    await wait_state(hub, SENSOR, "temperature", "1.0")
+    integration = hub.integrations["ble"]
+
+    await bluez.set_powered(False)
+    await wait_for(lambda: _ble_notice(hub) is not None, "the switched-off notice")
+    assert "switched off" in (_ble_notice(hub) or "")
+    await wait_for(lambda: not integration.scanner.running, "the scanner to stop")  # type: ignore[attr-defined]
+    assert await bluez.monitors() == []
+
+    await bluez.set_powered(True)
+    await wait_for(lambda: _ble_notice(hub) is None, "the notice to be dismissed")
+    await bluez.advertise(
+        SENSOR, service_data={BTHOME_UUID: bthome_v2(bthome_objects(temperature=2.0))}
+    )
+    await wait_state(hub, SENSOR, "temperature", "2.0")
