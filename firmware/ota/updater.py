@@ -32,7 +32,7 @@ _LOGGER = logging.getLogger(__name__)
 EVENT_OTA_PROGRESS = "ota_progress"
 DEFAULT_TIMEOUT_S = 300.0
 TERMINAL = ("done", "failed", "rolled_back")
-_DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+DEVICE_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class MqttMessage(Protocol):
@@ -112,7 +112,7 @@ class OtaUpdater:
         self, device_id: str, image_id: str, *, timeout: float = DEFAULT_TIMEOUT_S
     ) -> OtaResult:
         """Update one device to a stored image; return how it ended (never raises on failure)."""
-        if not _DEVICE_ID_RE.match(device_id):
+        if not DEVICE_ID_RE.match(device_id):
             raise ValueError(f"invalid device id {device_id!r}")
         if device_id in self._active:
             raise RuntimeError(f"an update of {device_id} is already running")
