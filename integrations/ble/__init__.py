@@ -139,7 +139,8 @@ class BLEIntegration(Integration):
             yield PairingProgress(STAGE_FAILED, PROTOCOL, f"{address} is not a supported device")
             return
         name = str(request.options.get("name") or (latest.name if latest else address))
-        bind_key = request.options.get("bind_key") or None
+        raw_key = request.options.get("bind_key")
+        bind_key = str(raw_key) if raw_key else None
         if kind != "switchbot_bulb":
             try:
                 await async_verify_key(self.scanner, address, kind, bind_key, self.verify_wait)
@@ -166,6 +167,13 @@ class BLEIntegration(Integration):
         )
 
     async def _async_add_device(self, device: PairedDevice) -> None:
+        # Pairing a known device again (a new bind key, a new name) keeps its live entities.
+        if device.address in self.bulbs:
+            return
+        known = self.sensors.get(device.address)
+        if known is not None:
+            known.async_set_bind_key(device.bind_key)
+            return
         if device.kind == "switchbot_bulb":
             bulb = SwitchBotBulbLight(
                 device, lambda: self.scanner.ble_device(device.address), self.backoff

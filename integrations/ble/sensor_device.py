@@ -42,6 +42,10 @@ class AdvertSensorDevice:
         self._device_info: DeviceInfo | None = None
         self._adding: set[asyncio.Task[list[str]]] = set()
 
+    def async_set_bind_key(self, bind_key: str | None) -> None:
+        """Use a new bind key (the device was re-keyed and paired again)."""
+        self.parser = AdvertParser(self.address, self.parser.family, parse_bind_key(bind_key))
+
     def on_advert(self, info: BluetoothServiceInfoBleak) -> None:
         """Handle one advert from this device (in the event loop, from the scanner)."""
         self.last_seen = info.time

@@ -135,9 +135,14 @@ async def test_pair_plain_sensor_and_bulb(bluez: BlueZMock, make_hub: MakeHub) -
     await _advertise_all(bluez)
     ready = next(s for s in await _pair(hub, candidate_id=PLAIN) if s.stage == "ready")
     assert sorted(hub.states.get(e).state for e in ready.entity_ids) == ["20.5", "44.0"]  # type: ignore[union-attr]
+    again = next(s for s in await _pair(hub, candidate_id=PLAIN.lower()) if s.stage == "ready")
+    assert again.entity_ids == ready.entity_ids  # pairing twice keeps the same entities
     ready = next(s for s in await _pair(hub, candidate_id=BULB) if s.stage == "ready")
     assert ready.entity_ids and ready.entity_ids[0].startswith("light.")
     await wait_state(hub, BULB, "light", "off")
+    again = next(s for s in await _pair(hub, candidate_id=BULB) if s.stage == "ready")
+    assert again.entity_ids == ready.entity_ids
+    assert len(hub.entities.for_integration("ble")) == 3
     failed = next(s for s in await _pair(hub, candidate_id=OTHER) if s.stage == "failed")
     assert "not a supported device" in failed.message
     failed = next(
