@@ -1,0 +1,180 @@
+"""The web server: aiohttp app with the API, websockets, static dashboard, mDNS and QR code."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from .api import auth, home, pairing, rules, users, voice
+from .authstore import AuthStore
+from .errors import Unavailable
+from .mdns import MdnsAnnouncer
+from .openapi import build_openapi
+from .qr import qr_svg
+from .ratelimit import LoginRateLimiter
+from .routing import ApiRequest, ApiRoute, json_response, make_handler
+from .security import build_middlewares
+from .stream import StateStream
+from .voice_bridge import VOICE_KEY, async_handle_voice_stream
+from .websocket import WebSocketConnection, async_handle_websocket
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+__all__ = ["STATIC_DIR", "WebServer"]
+
+_LOGGER = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).parent / "static"
+AUTH_DB = "auth.db"
+
+
+class WebServer:
+    """Owns the auth store, the state stream and the aiohttp site."""
+
+    def __init__(
+        self,
+        hub: Hub,
+        *,
+        host: str = "0.0.0.0",
+        port: int = 8123,
+        allowed_origins: tuple[str, ...] = (),
+        secure_cookies: bool = False,
+        public_url: str | None = None,
+        mdns: bool = True,
+        login_max_failures: int = 5,
+        login_window: float = 300.0,
+    ) -> None:
+        self.hub = hub
+        self.host = host
+        self.port = port
+        self.allowed_origins = frozenset(o.lower().rstrip("/") for o in allowed_origins)
+        self.secure_cookies = secure_cookies
+        self.public_url = public_url
+        self.mdns_enabled = mdns
+        self.store = AuthStore(hub.config_dir / AUTH_DB)
+        self.limiter = LoginRateLimiter(login_max_failures, login_window)
+        self.stream = StateStream(hub)
+        self.connections: set[WebSocketConnection] = set()
+        self.onboarding_lock = asyncio.Lock()
+        self.routes: list[ApiRoute] = [
+            *auth.ROUTES,
+            *users.ROUTES,
+            *home.ROUTES,
+            *pairing.ROUTES,
+            *rules.ROUTES,
+            *voice.ROUTES,
+            ApiRoute(
+                "GET",
+                "/api/openapi.json",
+                self._openapi,
+                "This document",
+                "meta",
+                "public",
+                response={"type": "object"},
+            ),
+            ApiRoute(
+                "GET",
+                "/api/qr.svg",
+                self._qr,
+                "QR code that opens the dashboard",
+                "meta",
+                "guest",
+                response={"type": "string"},
+                content_type="image/svg+xml",
+            ),
+        ]
+        self.openapi = build_openapi(self.routes)
+        self.dashboard_url = ""
+        self._runner: web.AppRunner | None = None
+        self._mdns: MdnsAnnouncer | None = None
+
+    async def async_start(self) -> None:
+        """Open the auth store and start serving."""
+        await self.store.async_open()
+        self.stream.start()
+        self._runner = web.AppRunner(self.build_app(), access_log=None, shutdown_timeout=2.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
+        await site.start()
+        server: Any = site._server
+        if self.port == 0 and server is not None and server.sockets:
+            self.port = server.sockets[0].getsockname()[1]
+        address = lan_address() if self.host in ("0.0.0.0", "") else self.host
+        self.dashboard_url = self.public_url or f"http://{_url_host(address)}:{self.port}"
+        if self.mdns_enabled and "zeroconf" not in self.hub.integrations:
+            self._mdns = MdnsAnnouncer(self.hub.config.name, _ipv4(address), self.port)
+            await self._mdns.async_start()
+
+    async def async_stop(self) -> None:
+        """Close websockets, stop serving, close the store."""
+        if self._mdns is not None:
+            await self._mdns.async_stop()
+        for conn in list(self.connections):
+            await conn.ws.close(code=1001, message=b"hub stopping")
+        self.stream.stop()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.store.async_close()
+
+    def build_app(self) -> web.Application:
+        """The aiohttp application."""
+        app = web.Application(middlewares=build_middlewares(self), client_max_size=1 << 20)
+        for route in self.routes:
+            app.router.add_route(route.method, route.path, make_handler(self, route))
+        app.router.add_get("/api/websocket", self._websocket)
+        app.router.add_get("/api/voice/stream", self._voice_stream)
+        app.router.add_get("/", self._index)
+        app.router.add_static("/static/", STATIC_DIR, append_version=False)
+        return app
+
+    def voice_stream_available(self) -> bool:
+        """Whether the hold-to-talk microphone can be used."""
+        pipeline = self.hub.data.get(VOICE_KEY)
+        return pipeline is not None and hasattr(pipeline, "async_process_stream")
+
+    # -- handlers -----------------------------------------------------------------------
+    async def _index(self, request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+    async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        return await async_handle_websocket(self, request)
+
+    async def _voice_stream(self, request: web.Request) -> web.StreamResponse:
+        return await async_handle_voice_stream(self, request)
+
+    async def _openapi(self, req: ApiRequest) -> Any:
+        return json_response(self.openapi)
+
+    async def _qr(self, req: ApiRequest) -> Any:
+        if not self.dashboard_url:
+            raise Unavailable("the dashboard address is not known yet")
+        svg = await self.hub.async_add_executor_job(qr_svg, self.dashboard_url)
+        return web.Response(body=svg, content_type="image/svg+xml")
+
+
+def lan_address() -> str:
+    """This machine's address on the LAN (the route to a documentation address; sends nothing)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.connect(("192.0.2.1", 9))
+            return str(sock.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"
+
+
+def _url_host(address: str) -> str:
+    return f"[{address}]" if ":" in address else address
+
+
+def _ipv4(address: str) -> str:
+    try:
+        socket.inet_aton(address)
+        return address
+    except OSError:
+        return lan_address()

@@ -1,0 +1,55 @@
+"""Users, roles and what each role may see and do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+__all__ = ["ROLES", "Role", "User"]
+
+Role = Literal["admin", "member", "guest"]
+ROLES: tuple[Role, ...] = ("admin", "member", "guest")
+_RANK = {"guest": 0, "member": 1, "admin": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A person who can sign in. Guests see and control only the entities in their areas."""
+
+    id: str
+    username: str
+    name: str
+    role: Role
+    areas: tuple[str, ...] = ()
+    is_owner: bool = False
+    created_at: float = 0.0
+
+    @property
+    def is_admin(self) -> bool:
+        """Admins manage users, areas, rules and pairing."""
+        return self.role == "admin"
+
+    def has_role(self, role: Role) -> bool:
+        """True if this user's role is at least `role`."""
+        return _RANK[self.role] >= _RANK[role]
+
+    def can_see(self, hub: Hub, entity_id: str) -> bool:
+        """Whether this user may see (and control) an entity."""
+        if self.role != "guest":
+            return True
+        return hub.registry.entity_area_id(entity_id) in self.areas
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (never includes the password hash)."""
+        return {
+            "id": self.id,
+            "username": self.username,
+            "name": self.name,
+            "role": self.role,
+            "areas": list(self.areas),
+            "is_owner": self.is_owner,
+            "created_at": self.created_at,
+        }
