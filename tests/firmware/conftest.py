@@ -6,6 +6,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -194,6 +195,9 @@ class MqttProbe:
         self._client = paho.Client(paho.CallbackAPIVersion.VERSION2, protocol=paho.MQTTv311)
         self._client.username_pw_set(broker.username, broker.password)
         self._client.on_message = self._on_message
+        self._client.on_socket_open = lambda _c, _u, sock: sock.setsockopt(  # type: ignore[union-attr]
+            socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
+        )
         self.ready = asyncio.Event()
         self._client.on_connect = lambda c, u, f, rc, p=None: c.subscribe("#", 1)
         self._client.on_subscribe = self._on_subscribe

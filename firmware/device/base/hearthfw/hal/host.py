@@ -116,6 +116,7 @@ class MQTTClient:
         self._paho.on_connect = self._on_connect
         self._paho.on_disconnect = self._on_disconnect
         self._paho.on_message = self._on_message
+        self._paho.on_socket_open = _no_delay
 
     def set_callback(self, f):
         self._cb = f
@@ -172,6 +173,14 @@ class MQTTClient:
 
     def _on_message(self, client, userdata, message):
         self._queue.append((message.topic.encode(), message.payload))
+
+
+def _no_delay(client, userdata, sock):
+    # Small MQTT packets otherwise wait on Nagle + delayed ACK (~40 ms each way).
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (OSError, AttributeError):
+        pass
 
 
 def _s(topic):
