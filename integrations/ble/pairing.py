@@ -93,7 +93,7 @@ async def async_verify_key(
     if family == "switchbot_bulb":
         raise ValueError("bulbs have no bind key")
     try:
-        key = parse_bind_key(bind_key)
+        key = parse_bind_key(bind_key, family)
     except ValueError as exc:
         raise WrongBindKey(f"That bind key is not valid: {exc}.") from None
     parser = AdvertParser(address, family, key)

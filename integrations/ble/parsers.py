@@ -78,8 +78,8 @@ def detect_family(info: BluetoothServiceInfoBleak) -> Family | None:
     return None
 
 
-def parse_bind_key(text: str | None) -> bytes | None:
-    """Decode a user's bind key (32 hex digits; 24 for old MiBeacon); ValueError if malformed."""
+def parse_bind_key(text: str | None, family: Family = "bthome") -> bytes | None:
+    """Decode a user's bind key: 32 hex digits (old MiBeacon also 24); ValueError if malformed."""
     if text is None or not text.strip():
         return None
     cleaned = text.strip().replace(" ", "").replace(":", "").replace("-", "")
@@ -87,7 +87,8 @@ def parse_bind_key(text: str | None) -> bytes | None:
         key = bytes.fromhex(cleaned)
     except ValueError:
         raise ValueError("a bind key is hexadecimal: 32 characters 0-9 and a-f") from None
-    if len(key) not in (12, 16):
+    allowed = (12, 16) if family == "xiaomi" else (16,)
+    if len(key) not in allowed:
         raise ValueError(f"a bind key is 32 hex characters long, got {len(cleaned)}")
     return key
 

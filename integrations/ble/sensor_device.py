@@ -35,7 +35,9 @@ class AdvertSensorDevice:
         self.paired = paired
         self.address = paired.address
         self.unavailable_after = unavailable_after
-        self.parser = AdvertParser(paired.address, paired.kind, parse_bind_key(paired.bind_key))
+        self.parser = AdvertParser(
+            paired.address, paired.kind, parse_bind_key(paired.bind_key, paired.kind)
+        )
         self.entities: dict[str, AdvertSensor | AdvertBinarySensor] = {}
         self.last_seen: float | None = None
         self.available = False
@@ -44,7 +46,9 @@ class AdvertSensorDevice:
 
     def async_set_bind_key(self, bind_key: str | None) -> None:
         """Use a new bind key (the device was re-keyed and paired again)."""
-        self.parser = AdvertParser(self.address, self.parser.family, parse_bind_key(bind_key))
+        self.parser = AdvertParser(
+            self.address, self.parser.family, parse_bind_key(bind_key, self.parser.family)
+        )
 
     def on_advert(self, info: BluetoothServiceInfoBleak) -> None:
         """Handle one advert from this device (in the event loop, from the scanner)."""

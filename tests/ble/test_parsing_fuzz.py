@@ -152,3 +152,6 @@ def test_bind_key_formats() -> None:
     key = bytes(range(16))
     assert parse_bind_key(key.hex().upper()) == key
     assert parse_bind_key(":".join(f"{b:02x}" for b in key)) == key
+    assert parse_bind_key("ab" * 12, "xiaomi") == b"\xab" * 12  # MiBeacon v2/v3 keys are shorter
+    with pytest.raises(ValueError, match="32 hex characters"):
+        parse_bind_key("ab" * 12, "bthome")
