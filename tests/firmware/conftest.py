@@ -181,6 +181,10 @@ class Received:
         return json.loads(self.payload)
 
 
+def _no_delay(_client: Any, _userdata: Any, sock: Any) -> None:
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class MqttProbe:
     """A paho client in its own thread that records every message and publishes for tests.
 
@@ -195,9 +199,7 @@ class MqttProbe:
         self._client = paho.Client(paho.CallbackAPIVersion.VERSION2, protocol=paho.MQTTv311)
         self._client.username_pw_set(broker.username, broker.password)
         self._client.on_message = self._on_message
-        self._client.on_socket_open = lambda _c, _u, sock: sock.setsockopt(  # type: ignore[union-attr]
-            socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
-        )
+        self._client.on_socket_open = _no_delay
         self.ready = asyncio.Event()
         self._client.on_connect = lambda c, u, f, rc, p=None: c.subscribe("#", 1)
         self._client.on_subscribe = self._on_subscribe
