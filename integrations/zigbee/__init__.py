@@ -1,0 +1,199 @@
+"""Zigbee through the real zigpy stack: sim/znp/ezsp radios, pairing, OTA, backups."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from hub.errors import EntityNotFound, IntegrationError
+from hub.integration import (
+    STAGE_CONFIGURED,
+    STAGE_DONE,
+    STAGE_FAILED,
+    STAGE_INTERVIEWING,
+    STAGE_JOINED,
+    STAGE_READY,
+    STAGE_SEARCHING,
+    Integration,
+    Manifest,
+    PairingProgress,
+    PairingRequest,
+)
+from hub.schema import Field, Schema
+from hub.services import ServiceCall
+
+from .availability import AvailabilityPolicy
+from .gateway import DeviceProgress, ZigbeeGateway
+from .ota import OtaProgress, async_find_update, async_update_device
+from .radio import RADIO_TYPES, RadioConfig, RadioLibraryMissing
+
+__all__ = ["EVENT_ZIGBEE_OTA", "INTEGRATION", "ZigbeeIntegration"]
+
+_LOGGER = logging.getLogger(__name__)
+PROTOCOL = "zigbee"
+EVENT_ZIGBEE_OTA = "zigbee_ota_progress"
+DEFAULT_OTA_DIR = Path(__file__).resolve().parents[2] / "firmware" / "zigbee"
+_STAGES = {
+    "joined": STAGE_JOINED,
+    "interviewing": STAGE_INTERVIEWING,
+    "configured": STAGE_CONFIGURED,
+    "ready": STAGE_READY,
+    "failed": STAGE_FAILED,
+}
+
+
+class ZigbeeIntegration(Integration):
+    """One Zigbee network on one coordinator radio."""
+
+    manifest = Manifest(
+        domain="zigbee",
+        name="Zigbee",
+        pairing=(PROTOCOL,),
+        description="Zigbee devices through zigpy (simulated, TI ZNP or Silicon Labs EZSP radio)",
+    )
+    config_schema = Schema(
+        {
+            "radio": Field("enum", choices=tuple(RADIO_TYPES), default="sim"),
+            "device": Field("str", default="sim://hearth", description="serial port or sim://name"),
+            "baudrate": Field("int", min=9600, max=1_000_000),
+            "channel": Field("int", min=11, max=26, default=15),
+            "ota_dir": Field("str", description="folder of OTA images (default firmware/zigbee)"),
+            "mains_timeout": Field("float", min=1, default=7200.0, description="seconds"),
+            "battery_timeout": Field("float", min=1, default=90000.0, description="seconds"),
+            "availability_interval": Field("float", min=0.05, default=60.0),
+            "reconnect_max": Field("float", min=0.05, max=600, default=60.0),
+        }
+    )
+
+    def __init__(self, hub: Any, config: Any) -> None:
+        super().__init__(hub, config)
+        top = float(config.get("reconnect_max", 60.0))
+        self.gateway = ZigbeeGateway(
+            hub,
+            RadioConfig.from_dict(dict(config)),
+            ota_dir=Path(config.get("ota_dir") or DEFAULT_OTA_DIR),
+            availability=AvailabilityPolicy(
+                mains_timeout_s=float(config.get("mains_timeout", 7200.0)),
+                battery_timeout_s=float(config.get("battery_timeout", 90000.0)),
+                check_interval_s=float(config.get("availability_interval", 60.0)),
+            ),
+            backoff=tuple(min(s, top) for s in (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)),
+        )
+        self._unregister: list[Any] = []
+
+    async def async_setup(self) -> None:
+        try:
+            await self.gateway.async_start()
+        except RadioLibraryMissing as err:
+            raise IntegrationError(str(err)) from err
+        self._unregister.append(
+            self.hub.services.async_register(
+                "zigbee",
+                "update_firmware",
+                self._async_service_ota,
+                Schema({"device_id": Field("str", required=True)}),
+                description="Update a Zigbee device from the local OTA image folder",
+            )
+        )
+        self._unregister.append(
+            self.hub.services.async_register(
+                "zigbee",
+                "backup",
+                self._async_service_backup,
+                description="Back up the network settings and keys now",
+            )
+        )
+
+    async def async_teardown(self) -> None:
+        for unregister in self._unregister:
+            unregister()
+        await self.gateway.async_stop()
+
+    async def async_pair(self, request: PairingRequest) -> AsyncIterator[PairingProgress]:
+        """Permit joins for the requested time and report every joining device's progress."""
+        app = self.gateway.app
+        if app is None or not self.gateway.connected.is_set():
+            yield PairingProgress(STAGE_FAILED, PROTOCOL, "the Zigbee radio is not connected")
+            return
+        queue: asyncio.Queue[DeviceProgress] = asyncio.Queue()
+        self.gateway.progress_listeners.append(queue.put_nowait)
+        duration = max(1, min(254, round(request.duration)))
+        pending: set[str] = set()
+        try:
+            await app.permit(duration)
+            yield PairingProgress(STAGE_SEARCHING, PROTOCOL, f"joining open for {duration} s")
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + duration
+            # Keep reporting until the window closes and every started device finished.
+            while loop.time() < deadline or pending:
+                timeout = max(0.05, deadline - loop.time()) if not pending else 60.0
+                try:
+                    step = await asyncio.wait_for(queue.get(), timeout)
+                except TimeoutError:
+                    if pending:
+                        for ieee in pending:
+                            yield PairingProgress(STAGE_FAILED, PROTOCOL, f"{ieee}: timed out")
+                        pending.clear()
+                    continue
+                if step.stage in ("joined", "interviewing", "configured"):
+                    pending.add(step.ieee)
+                else:
+                    pending.discard(step.ieee)
+                yield PairingProgress(
+                    _STAGES[step.stage],
+                    PROTOCOL,
+                    step.message or step.ieee,
+                    device_id=step.device_id,
+                    entity_ids=step.entity_ids,
+                    suggested_name=step.name,
+                )
+        finally:
+            self.gateway.progress_listeners.remove(queue.put_nowait)
+            with contextlib.suppress(Exception):
+                if self.gateway.app is not None:
+                    await self.gateway.app.permit(0)
+        yield PairingProgress(STAGE_DONE, PROTOCOL, "joining closed")
+
+    async def async_remove_device(self, device_id: str) -> None:
+        ieee = self.gateway.ieee_for_device_id(device_id)
+        if ieee is None:
+            raise EntityNotFound(f"no zigbee device {device_id!r}")
+        await self.gateway.async_remove(ieee)
+
+    async def _async_service_backup(self, call: ServiceCall) -> dict[str, Any]:
+        await self.gateway.async_backup()
+        return {"backups": len(await self.hub.async_add_executor_job(self.gateway.backups.load))}
+
+    async def _async_service_ota(self, call: ServiceCall) -> dict[str, Any]:
+        ieee = self.gateway.ieee_for_device_id(str(call.data["device_id"]))
+        app = self.gateway.app
+        if ieee is None or app is None or ieee not in app.devices:
+            raise EntityNotFound(f"no zigbee device {call.data['device_id']!r}")
+        device = app.get_device(ieee=ieee)
+        image = await async_find_update(device)  # type: ignore[arg-type]
+        if image is None:
+            return {"updated": False, "reason": "no newer image in the OTA folder"}
+
+        def report(progress: OtaProgress) -> None:
+            self.hub.bus.async_fire(
+                EVENT_ZIGBEE_OTA,
+                {
+                    "device_id": call.data["device_id"],
+                    "ieee": progress.ieee,
+                    "stage": progress.stage,
+                    "percent": progress.percent,
+                    "version": progress.version,
+                    "reason": progress.reason,
+                },
+                context=call.context,
+            )
+
+        ok = await async_update_device(device, image, report)  # type: ignore[arg-type]
+        return {"updated": ok, "version": int(image.version)}
+
+
+INTEGRATION = ZigbeeIntegration

@@ -100,6 +100,8 @@ async def async_configure_device(
             rsp = await _step(
                 errors, f"report {cluster.name}", cluster.configure_reporting_multiple(request)
             )
+            # One initial read so entities start with real values, not "unknown".
+            await _step(errors, f"read {cluster.name}", cluster.read_attributes(list(table)))
             statuses = rsp if isinstance(rsp, dict) else {}
             for attr_def in request:
                 if statuses.get(attr_def) == foundation.Status.SUCCESS:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import zigpy.types as t
 from hypothesis import HealthCheck, given, settings
@@ -19,7 +21,7 @@ from .conftest import join, wait_for
 async def test_every_profile_is_interviewed(zapp: SimControllerApplication, kind: str) -> None:
     vdev = make_device(kind)
     await join(zapp, vdev)
-    zdev = zapp.get_device(ieee=vdev.ieee)
+    zdev: Any = zapp.get_device(ieee=vdev.ieee)
     assert zdev.model == vdev.model
     assert zdev.manufacturer == "Hearth Sim"
     ep = zdev.endpoints[1]
@@ -30,7 +32,7 @@ async def test_every_profile_is_interviewed(zapp: SimControllerApplication, kind
 async def test_command_produces_zcl_frame_and_reply(zapp: SimControllerApplication) -> None:
     vdev = make_device("dimmable_bulb")
     await join(zapp, vdev)
-    zdev = zapp.get_device(ieee=vdev.ieee)
+    zdev: Any = zapp.get_device(ieee=vdev.ieee)
     rsp = await zdev.endpoints[1].on_off.on()
     assert rsp.status == foundation.Status.SUCCESS
     assert vdev.get(OnOff.cluster_id, "on_off") is t.Bool.true
@@ -44,7 +46,7 @@ async def test_long_runs_never_trip_zigpy_debounce(zapp: SimControllerApplicatio
     """600 identical reads (zigpy's TSN wraps twice) and 600 identical reports all arrive."""
     vdev = make_device("metering_plug")
     await join(zapp, vdev)
-    zdev = zapp.get_device(ieee=vdev.ieee)
+    zdev: Any = zapp.get_device(ieee=vdev.ieee)
     cluster = zdev.endpoints[1].on_off
     for _ in range(600):
         result, _ = await cluster.read_attributes(["on_off"], allow_cache=False)
@@ -69,7 +71,7 @@ async def test_garbage_frames_do_not_break_the_device(
     if vdev is None:
         vdev = make_device("dimmable_bulb")
         await join(zapp, vdev)
-    zdev = zapp.get_device(ieee=vdev.ieee)
+    zdev: Any = zapp.get_device(ieee=vdev.ieee)
     vdev.send_raw(cluster_id, payload)  # device -> coordinator garbage
     await zdev.request(  # coordinator -> device garbage
         0x0104, cluster_id, 1, 1, zdev.get_sequence(), payload, expect_reply=False

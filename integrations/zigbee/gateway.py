@@ -1,0 +1,334 @@
+"""The running Zigbee network: radio lifecycle, joins, interviews, entities, radio loss."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import zigpy.application
+import zigpy.device
+import zigpy.exceptions
+import zigpy.types as t
+
+from hub.const import EVENT_DEVICE_JOINED, EVENT_DEVICE_LEFT, EVENT_DEVICE_UNAVAILABLE
+from hub.entity import DeviceInfo, Entity
+
+from .availability import AvailabilityPolicy
+from .backup import BackupStore
+from .configure import ConfigureResult, async_configure_device
+from .entities import build_entity
+from .mapping import discover_entities
+from .radio import RadioConfig, controller_class, zigpy_config
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+__all__ = ["DeviceProgress", "ZigbeeGateway"]
+
+_LOGGER = logging.getLogger(__name__)
+DOMAIN = "zigbee"
+BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceProgress:
+    """A device's way through joining: joined, interviewing, configured, ready or failed."""
+
+    ieee: str
+    stage: str
+    message: str = ""
+    device_id: str | None = None
+    entity_ids: tuple[str, ...] = ()
+    name: str | None = None
+
+
+class ZigbeeGateway:
+    """Owns the zigpy application and maps its devices to Hearth devices and entities."""
+
+    def __init__(
+        self,
+        hub: Hub,
+        radio: RadioConfig,
+        *,
+        ota_dir: Path | None,
+        availability: AvailabilityPolicy,
+        backoff: tuple[float, ...] = BACKOFF,
+    ) -> None:
+        self.hub = hub
+        self.radio = radio
+        self.ota_dir = ota_dir
+        self.availability = availability
+        self.backoff = backoff
+        self.app: zigpy.application.ControllerApplication | None = None
+        self.backups = BackupStore(hub.config_dir / ".storage" / "zigbee_backups.json")
+        self.database = hub.config_dir / ".storage" / "zigbee.db"
+        self.connected = asyncio.Event()
+        self.entities: dict[t.EUI64, list[Entity]] = {}
+        self.progress_listeners: list[Callable[[DeviceProgress], None]] = []
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._reconnect: asyncio.Task[None] | None = None
+        self._stopping = False
+        self.reconnects = 0
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def async_start(self) -> None:
+        """Connect the radio and start (or form, or restore) the network."""
+        self.database.parent.mkdir(parents=True, exist_ok=True)
+        self.app = await self._async_open()
+        await self._async_after_connect()
+        self._spawn(self._async_availability_loop(), "zigbee-availability")
+
+    async def async_stop(self) -> None:
+        """Shut the network down cleanly."""
+        self._stopping = True
+        for task in list(self._tasks):
+            task.cancel()
+        if self._reconnect is not None:
+            self._reconnect.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.app is not None:
+            with contextlib.suppress(Exception):
+                await self.app.shutdown()
+            self.app = None
+
+    async def _async_open(self) -> zigpy.application.ControllerApplication:
+        cls = controller_class(self.radio.radio)
+        config = zigpy_config(self.radio, database=self.database, ota_dir=self.ota_dir)
+        app = await cls.new(config, auto_form=False, start_radio=False)
+        try:
+            await app.connect()
+            try:
+                await app.initialize(auto_form=False)
+            except zigpy.exceptions.NetworkNotFormed:
+                backup = await self.hub.async_add_executor_job(self.backups.latest)
+                if backup is not None:
+                    # A new (or wiped) stick: put our network back on it, no re-pairing.
+                    _LOGGER.warning("zigbee: radio has no network; restoring Hearth's backup")
+                    await app.backups.restore_backup(backup)
+                    await app.initialize(auto_form=False)
+                else:
+                    _LOGGER.info("zigbee: forming a new network")
+                    await app.initialize(auto_form=True)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await app.shutdown()
+            raise
+        return app
+
+    async def _async_after_connect(self) -> None:
+        app = self.app
+        assert app is not None
+        app.add_listener(self)
+        self.connected.set()
+        await self.async_backup()
+        for device in list(app.devices.values()):
+            if device.ieee == app.state.node_info.ieee:
+                continue
+            if isinstance(device, zigpy.device.ZigbeeDevice) and device.is_initialized:
+                await self._async_add_entities(device)
+
+    async def async_backup(self) -> None:
+        """Take a network backup from the radio and keep it in Hearth's config dir."""
+        assert self.app is not None
+        backup = await self.app.backups.create_backup(load_devices=True)
+        await self.hub.async_add_executor_job(self.backups.save, backup)
+
+    # -- zigpy listener callbacks (called synchronously by zigpy) ------------------------
+
+    def device_joined(self, device: zigpy.device.ZigbeeDevice) -> None:
+        self._report(DeviceProgress(str(device.ieee), "joined", "device joined the network"))
+        self._report(DeviceProgress(str(device.ieee), "interviewing", "reading descriptors"))
+        self.hub.bus.async_fire(
+            EVENT_DEVICE_JOINED, {"integration": DOMAIN, "ieee": str(device.ieee)}
+        )
+
+    def device_initialized(self, device: zigpy.device.ZigbeeDevice) -> None:
+        if self.app is None or device.ieee == self.app.state.node_info.ieee:
+            return
+        self._spawn(self._async_device_ready(device), f"zigbee-configure-{device.ieee}")
+
+    def device_init_failure(self, device: zigpy.device.ZigbeeDevice) -> None:
+        self._report(DeviceProgress(str(device.ieee), "failed", "interview failed: no answer"))
+
+    def device_left(self, device: zigpy.device.ZigbeeDevice) -> None:
+        self.hub.bus.async_fire(
+            EVENT_DEVICE_LEFT, {"integration": DOMAIN, "ieee": str(device.ieee)}
+        )
+        for entity in self.entities.get(device.ieee, []):
+            entity.async_set_available(False)
+
+    def device_removed(self, device: zigpy.device.ZigbeeDevice) -> None:
+        self._spawn(self._async_remove_entities(device.ieee), f"zigbee-remove-{device.ieee}")
+
+    def connection_lost(self, exc: Exception) -> None:
+        if self._stopping or (self._reconnect is not None and not self._reconnect.done()):
+            return
+        _LOGGER.error("zigbee: lost the radio (%s); reconnecting with backoff", exc)
+        self.connected.clear()
+        for entities in self.entities.values():
+            for entity in entities:
+                entity.async_set_available(False)
+        self.hub.bus.async_fire(
+            EVENT_DEVICE_UNAVAILABLE,
+            {"integration": DOMAIN, "reason": "radio lost", "error": str(exc)},
+        )
+        self._reconnect = self.hub.async_create_task(self._async_reconnect(), "zigbee-reconnect")
+
+    # -- device flow ---------------------------------------------------------------------
+
+    async def _async_device_ready(self, device: zigpy.device.ZigbeeDevice) -> None:
+        ieee = str(device.ieee)
+        known = device.ieee in self.entities
+        app = self.app
+        if app is None:
+            return
+        try:
+            result: ConfigureResult = await async_configure_device(device, app.state.node_info.ieee)
+        except Exception as err:  # never let one device break the network
+            _LOGGER.exception("zigbee: configuring %s failed", ieee)
+            self._report(DeviceProgress(ieee, "failed", f"configuration failed: {err!r}"))
+            return
+        if not result.ok:
+            _LOGGER.warning("zigbee: %s configured with errors: %s", ieee, result.errors)
+        self._report(
+            DeviceProgress(
+                ieee, "configured", f"{len(result.bound)} bound, {len(result.poll)} polled"
+            )
+        )
+        if known:
+            # A re-join of a device we already run: same entities, same names.
+            for entity in self.entities[device.ieee]:
+                entity.async_set_available(True)
+            entity_ids = tuple(e.entity_id or "" for e in self.entities[device.ieee])
+            device_id = self.entities[device.ieee][0].device_id if entity_ids else None
+        else:
+            entity_ids, device_id = await self._async_add_entities(device)
+        name = self.device_name(device)
+        self._report(
+            DeviceProgress(
+                ieee,
+                "ready",
+                f"{name} is ready; choose an area for it",
+                device_id,
+                entity_ids,
+                name,
+            )
+        )
+        with contextlib.suppress(Exception):
+            await self.async_backup()  # the key table changed: keep the backup current
+
+    async def _async_add_entities(
+        self, device: zigpy.device.ZigbeeDevice
+    ) -> tuple[tuple[str, ...], str | None]:
+        info = self.device_info(device)
+        entities = [build_entity(device, spec, info) for spec in discover_entities(device)]
+        if device.ieee in self.entities:
+            await self._async_remove_entities(device.ieee)
+        self.entities[device.ieee] = entities
+        ids = await self.hub.entities.async_add(DOMAIN, entities)
+        device_id = entities[0].device_id if entities else None
+        return tuple(ids), device_id
+
+    async def _async_remove_entities(self, ieee: t.EUI64) -> None:
+        for entity in self.entities.pop(ieee, []):
+            if entity.entity_id is not None:
+                # Keep the registry entry: a re-paired device gets its ids and names back.
+                await self.hub.entities.async_remove(entity.entity_id, forget=False)
+
+    def device_name(self, device: zigpy.device.ZigbeeDevice) -> str:
+        """A readable default name: model plus the end of the IEEE address."""
+        model = device.model or "Zigbee device"
+        return f"{model} {str(device.ieee).replace(':', '')[-4:]}"
+
+    def device_info(self, device: zigpy.device.ZigbeeDevice) -> DeviceInfo:
+        """The registry description of a zigpy device."""
+        return DeviceInfo(
+            identifiers=((DOMAIN, str(device.ieee)),),
+            name=self.device_name(device),
+            manufacturer=device.manufacturer,
+            model=device.model,
+            extra={"nwk": f"0x{device.nwk:04X}", "ieee": str(device.ieee)},
+        )
+
+    def ieee_for_device_id(self, device_id: str) -> t.EUI64 | None:
+        """The IEEE address behind a Hearth device id."""
+        entry = self.hub.registry.devices.get(device_id)
+        if entry is None:
+            return None
+        for domain, ident in entry.identifiers:
+            if domain == DOMAIN:
+                return t.EUI64.convert(ident)
+        return None
+
+    async def async_remove(self, ieee: t.EUI64) -> None:
+        """Ask the device to leave and forget it in zigpy; its registry names are kept."""
+        assert self.app is not None
+        await self.app.remove(ieee)
+        await self._async_remove_entities(ieee)
+
+    # -- availability and radio loss -------------------------------------------------------
+
+    async def _async_availability_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.availability.check_interval_s)
+            self.check_availability()
+
+    def check_availability(self, now: float | None = None) -> None:
+        """Mark entities of silent devices unavailable (and heard ones available)."""
+        if self.app is None or not self.connected.is_set():
+            return
+        now = time.time() if now is None else now
+        for ieee, entities in self.entities.items():
+            device = self.app.devices.get(ieee)
+            if not isinstance(device, zigpy.device.ZigbeeDevice):
+                continue
+            available = self.availability.is_available(device, now)
+            was = any(e.available for e in entities)
+            for entity in entities:
+                entity.async_set_available(available)
+            if was and not available:
+                self.hub.bus.async_fire(
+                    EVENT_DEVICE_UNAVAILABLE,
+                    {"integration": DOMAIN, "ieee": str(ieee), "reason": "silent"},
+                )
+
+    async def _async_reconnect(self) -> None:
+        old = self.app
+        self.app = None
+        if old is not None:
+            old.remove_listener(self)
+            with contextlib.suppress(Exception):
+                await old.shutdown()
+        attempt = 0
+        while not self._stopping:
+            delay = self.backoff[min(attempt, len(self.backoff) - 1)]
+            await asyncio.sleep(delay)
+            attempt += 1
+            try:
+                self.app = await self._async_open()
+            except Exception as err:  # the stick is still gone: try again later
+                _LOGGER.info("zigbee: radio still unavailable (attempt %d): %r", attempt, err)
+                continue
+            self.reconnects += 1
+            _LOGGER.warning("zigbee: radio back after %d attempt(s)", attempt)
+            await self._async_after_connect()
+            self.check_availability()
+            return
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _report(self, progress: DeviceProgress) -> None:
+        for listener in list(self.progress_listeners):
+            listener(progress)
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = self.hub.async_create_task(coro, name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
