@@ -1,0 +1,133 @@
+// Pairing wizard: choose a protocol, watch devices appear live, name them and give them a room.
+import { api, live, store } from "../api.js";
+import { errorText, h, icon, toast } from "../ui.js";
+
+const PROTOCOLS = [
+  { id: "zigbee", name: "Zigbee", icon: "zigbee", hint: "Bulbs, plugs, sensors. Put the device in pairing mode (often: power it on, or hold its button)." },
+  { id: "ble", name: "Bluetooth", icon: "ble", hint: "Thermometers and bulbs nearby. Keep the device within a few metres of the hub." },
+  { id: "wifi", name: "Wi-Fi", icon: "wifi", hint: "Hearth appliances. The hub hands over your Wi-Fi and its broker details." },
+  { id: "all", name: "Search everything", icon: "search", hint: "Listen on every radio at once." },
+];
+const STAGE_TEXT = { searching: "Searching", found: "Found", joined: "Joined", interviewing: "Learning what it is", configured: "Configuring", ready: "Ready", failed: "Failed", done: "Finished" };
+const STAGE_PCT = { found: 15, joined: 35, interviewing: 60, configured: 85, ready: 100 };
+
+export function pairingPage() {
+  const root = h("main", { class: "page pairing" });
+  if (store.user?.role !== "admin") {
+    root.append(h("h1", {}, "Add a device"), h("div", { class: "banner" }, "Only an admin can pair devices."));
+    return root;
+  }
+  const available = new Set(store.config?.pairing_protocols || []);
+  let sub = null;
+  root.cleanup = () => sub?.unsubscribe();
+  chooser();
+  return root;
+
+  function chooser() {
+    const wifiForm = h("form", { class: "card form-card hidden", onsubmit: (e) => {
+      e.preventDefault();
+      start(["wifi"], { wifi_ssid: wifiForm.elements.ssid.value, wifi_password: wifiForm.elements.password.value });
+    } },
+    h("h2", {}, "Your Wi-Fi"),
+    h("label", { class: "field" }, h("span", {}, "Network name"), h("input", { name: "ssid", required: true, maxlength: 32 })),
+    h("label", { class: "field" }, h("span", {}, "Password"), h("input", { name: "password", type: "password", maxlength: 63 })),
+    h("button", { class: "btn btn-primary" }, "Start"));
+    const choices = PROTOCOLS.map((p) => {
+      const ok = p.id === "all" ? available.size > 0 : available.has(p.id);
+      return h("button", { class: "choice", disabled: !ok, dataset: { protocol: p.id }, onclick: () => {
+        if (p.id === "wifi") { wifiForm.classList.remove("hidden"); wifiForm.elements.ssid.focus(); return; }
+        start(p.id === "all" ? [] : [p.id], {});
+      } }, h("span", { class: "choice-icon" }, icon(p.icon)), h("span", { class: "choice-text" }, h("strong", {}, p.name), h("span", { class: "muted small" }, ok ? p.hint : "Not set up on this hub")));
+    });
+    root.replaceChildren(h("h1", {}, "Add a device"), h("p", { class: "muted" }, "What kind of device are you adding?"), h("div", { class: "choices" }, choices), wifiForm);
+  }
+
+  async function start(protocols, options) {
+    let session;
+    try { session = await api("POST", "/api/pairing", { protocols, duration: 120, options }); }
+    catch (err) { toast(errorText(err), "error"); return; }
+    const devices = new Map();
+    const list = h("div", { class: "found" });
+    const status = h("div", { class: "searching" }, h("span", { class: "pulse" }), h("span", { class: "status-text" }, `Searching ${session.protocols.join(", ")}…`));
+    const done = h("button", { class: "btn", onclick: () => { stop(); } }, "Stop");
+    root.replaceChildren(h("h1", {}, "Add a device"), status, list, h("div", { class: "row gap" }, done));
+    function stop() {
+      sub?.unsubscribe(); sub = null;
+      api("DELETE", `/api/pairing/${session.id}`).catch(() => {});
+      chooser();
+    }
+    const onStep = (step) => {
+      if (step.session_id && step.session_id !== session.id) return;
+      if (step.finished) {
+        status.classList.add("stopped");
+        status.querySelector(".status-text").textContent = devices.size ? "Search finished." : "Search finished. Nothing new was found.";
+        done.textContent = "Done";
+        return;
+      }
+      if (step.stage === "searching") { status.querySelector(".status-text").textContent = `Searching ${step.protocol}… ${step.message || ""}`; return; }
+      if (step.stage === "done") return;
+      const key = step.device_id || step.candidate?.id || step.suggested_name || step.message;
+      let item = devices.get(key);
+      if (!item) { item = deviceItem(step); devices.set(key, item); list.append(item.el); }
+      item.update(step);
+    };
+    try {
+      sub = await live.command({ type: "subscribe_events", event_type: "pairing_progress" }, (ev) => onStep(ev.data));
+      const current = await api("GET", `/api/pairing/${session.id}`);
+      for (const step of current.progress) onStep(step);
+    } catch (err) { toast(errorText(err), "error"); }
+  }
+
+  function deviceItem(first) {
+    const title = h("strong", {}, first.suggested_name || first.candidate?.name || "New device");
+    const stage = h("span", { class: "badge" });
+    const bar = h("div", { class: "progress" }, h("div", { class: "progress-fill" }));
+    const detail = h("div", { class: "muted small" });
+    const form = h("div", { class: "name-form" });
+    const el = h("div", { class: "card found-device" }, h("div", { class: "row" }, icon(first.protocol === "ble" ? "ble" : first.protocol === "wifi" ? "wifi" : "zigbee"), title, stage), bar, detail, form);
+    let named = false;
+    return {
+      el,
+      update(step) {
+        stage.textContent = STAGE_TEXT[step.stage] || step.stage;
+        stage.className = `badge ${step.stage === "failed" ? "badge-warn" : step.stage === "ready" ? "badge-ok" : ""}`;
+        const pct = step.progress != null ? Math.round(step.progress * 100) : STAGE_PCT[step.stage];
+        if (pct != null) bar.firstChild.style.width = `${pct}%`;
+        detail.textContent = step.message || "";
+        el.dataset.stage = step.stage;
+        if (step.suggested_name) title.textContent = step.suggested_name;
+        if (step.stage === "found" && step.candidate && !named) form.replaceChildren(candidateForm(step));
+        if (step.stage === "ready" && step.device_id && !named) { named = true; form.replaceChildren(nameForm(step)); }
+      },
+    };
+  }
+
+  function candidateForm(step) {
+    const c = step.candidate;
+    const inputs = (c.needs || []).map((n) => h("label", { class: "field" }, h("span", {}, n.replaceAll("_", " ")), h("input", { name: n, required: true })));
+    const f = h("form", { onsubmit: async (e) => {
+      e.preventDefault();
+      const options = Object.fromEntries(inputs.map((l) => [l.querySelector("input").name, l.querySelector("input").value]));
+      try { await api("POST", "/api/pairing", { protocols: [c.protocol], candidate_id: c.id, options, duration: 60 }); f.replaceChildren(h("p", { class: "muted" }, "Adding…")); }
+      catch (err) { toast(errorText(err), "error"); }
+    } }, inputs, h("button", { class: "btn btn-small btn-primary" }, "Add this device"));
+    return f;
+  }
+
+  function nameForm(step) {
+    const device = store.devices.find((d) => d.id === step.device_id);
+    const f = h("form", { class: "name-fields", onsubmit: async (e) => {
+      e.preventDefault();
+      try {
+        await api("PATCH", `/api/devices/${step.device_id}`, { name: f.elements.name.value, area_id: f.elements.area.value });
+        f.replaceChildren(h("p", { class: "ok" }, `Saved as “${f.elements.name.value}”`));
+        toast("Device added");
+      } catch (err) { toast(errorText(err), "error"); }
+    } },
+    h("label", { class: "field" }, h("span", {}, "Name"), h("input", { name: "name", required: true, maxlength: 100, value: step.suggested_name || device?.display_name || "" })),
+    h("label", { class: "field" }, h("span", {}, "Room"), h("select", { name: "area", class: "select" }, h("option", { value: "" }, "No room"),
+      store.areas.map((a) => h("option", { value: a.id }, a.name)))),
+    h("button", { class: "btn btn-primary" }, "Save"));
+    return f;
+  }
+}
