@@ -236,3 +236,15 @@ async def test_plug_lock_thermostat_sensors_button(home: Home) -> None:
     dim_light = home.entity(dim, "light")
     await call(home, "light", "turn_on", dim_light, brightness_pct=50)
     await until_state(home, dim_light, "on", brightness=round(50 * 255 / 100))
+
+
+async def test_hundred_device_network_joins_and_is_configured(home: Home) -> None:
+    kinds = sorted(KINDS)
+    devices = [make_device(kinds[i % len(kinds)], i) for i in range(100)]
+    steps = await home.pair(*devices, duration=5.0)
+    assert sum(1 for s in steps if s.stage == "ready") == 100
+    assert not [s for s in steps if s.stage == "failed"]
+    assert len(home.zigbee.gateway.entities) == 100
+    for device in devices:
+        if device.kind in ("colour_bulb", "dimmable_bulb", "metering_plug"):
+            assert device.cluster(OnOff.cluster_id).reporting

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -73,6 +74,8 @@ async def test_garbage_frames_do_not_break_the_device(
         await join(zapp, vdev)
     zdev: Any = zapp.get_device(ieee=vdev.ieee)
     vdev.send_raw(cluster_id, payload)  # device -> coordinator garbage
+    # Let the garbage land first: a random frame can carry the TSN of a pending request.
+    await asyncio.sleep(0.01)
     await zdev.request(  # coordinator -> device garbage
         0x0104, cluster_id, 1, 1, zdev.get_sequence(), payload, expect_reply=False
     )
