@@ -12,6 +12,7 @@ from hub.json import json_bytes, json_loads
 from hub.schema import Field, Schema, ValidationErrors
 
 from .errors import BadRequest, Forbidden, Unauthorized
+from .keys import USER
 from .users import User
 
 if TYPE_CHECKING:
@@ -86,7 +87,7 @@ def make_handler(
     """Wrap a route's handler with access checks, body and query parsing."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        user: User | None = request.get("user")
+        user: User | None = request.get(USER)
         if route.access != "public":
             if user is None:
                 raise Unauthorized("sign in or send a bearer token")

@@ -11,6 +11,7 @@ from aiohttp import hdrs, web
 from hub.errors import HearthError
 
 from .errors import Forbidden, RateLimited, Unauthorized, status_of
+from .keys import AUTH, SESSION, USER
 from .routing import json_response
 
 if TYPE_CHECKING:
@@ -81,22 +82,22 @@ def build_middlewares(server: WebServer) -> list[Callable[..., Awaitable[web.Str
             user = store.get_user(token.user_id) if token is not None else None
             if token is None or user is None:
                 raise Unauthorized("invalid access token")
-            request["user"] = user
-            request["auth"] = "token"
+            request[USER] = user
+            request[AUTH] = "token"
             server.hub.async_create_task(store.async_touch_token(token), "web-touch-token")
         else:
             secret = request.cookies.get(COOKIE_NAME)
             session = store.session_for(secret) if secret else None
             user = store.get_user(session.user_id) if session is not None else None
             if session is not None and user is not None:
-                request["user"] = user
-                request["session"] = session
-                request["auth"] = "session"
+                request[USER] = user
+                request[SESSION] = session
+                request[AUTH] = "session"
         is_ws = request.headers.get(hdrs.UPGRADE, "").lower() == "websocket"
-        if is_ws and request.get("auth") == "session" and hdrs.ORIGIN not in request.headers:
+        if is_ws and request.get(AUTH) == "session" and hdrs.ORIGIN not in request.headers:
             # Browsers always send Origin on a websocket upgrade; without it the cookie
             # proves nothing, so the client must authenticate with a token message instead.
-            for key in ("user", "session", "auth"):
+            for key in (USER, SESSION, AUTH):
                 request.pop(key, None)
         if request.method not in _SAFE_METHODS or is_ws:
             check_origin(server, request, websocket=is_ws)
@@ -117,13 +118,13 @@ def check_origin(server: WebServer, request: web.Request, *, websocket: bool = F
         origin = origin.lower().rstrip("/")
         if origin != own_origin(request) and origin not in server.allowed_origins:
             raise Forbidden(f"cross-site request from {origin} refused")
-    if request.get("auth") != "session":
+    if request.get(AUTH) != "session":
         return
     if websocket:
         # Browsers cannot set headers on a websocket upgrade; the Origin check above is the
         # CSRF defence (a cookie without Origin was already ignored by the auth middleware).
         return
-    session = request["session"]
+    session = request[SESSION]
     if request.headers.get(CSRF_HEADER) != session.csrf:
         raise Forbidden("missing or wrong CSRF token")
 

@@ -15,6 +15,7 @@ from hub.context import Context
 from hub.json import json_dumps, json_loads
 
 from .errors import Forbidden, Unauthorized, Unavailable
+from .keys import USER
 
 if TYPE_CHECKING:
     from .server import WebServer
@@ -68,7 +69,7 @@ async def async_process_text(
 
 async def async_handle_voice_stream(server: WebServer, request: web.Request) -> web.StreamResponse:
     """Hold-to-talk: binary frames of 16 kHz 16-bit mono PCM, then {"type": "end"}; answers the result."""
-    user: User | None = request.get("user")
+    user: User | None = request.get(USER)
     if user is None:
         raise Unauthorized("sign in first")
     if user.role == "guest":

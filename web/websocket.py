@@ -17,6 +17,7 @@ from hub.json import json_bytes, json_loads
 
 from .calls import async_call_service, visible_states
 from .errors import BadRequest, Forbidden, NotFound
+from .keys import USER
 from .stream import StateSubscription
 from .users import User
 
@@ -47,7 +48,7 @@ async def async_handle_websocket(server: WebServer, request: web.Request) -> web
     """Upgrade and serve one client until it leaves."""
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=1 << 20)
     await ws.prepare(request)
-    conn = WebSocketConnection(server, ws, request.get("user"))
+    conn = WebSocketConnection(server, ws, request.get(USER))
     server.connections.add(conn)
     try:
         await conn.async_run()

@@ -10,6 +10,7 @@ from hub.schema import Field, Schema
 
 from ..authstore import SESSION_LIFETIME
 from ..errors import Conflict, Unauthorized
+from ..keys import AUTH, SESSION
 from ..routing import ApiRequest, ApiRoute, json_response
 from ..security import COOKIE_NAME, set_session_cookie
 
@@ -65,7 +66,7 @@ async def login(req: ApiRequest) -> web.StreamResponse:
 
 async def logout(req: ApiRequest) -> web.StreamResponse:
     """End this browser's session."""
-    session = req.request.get("session")
+    session = req.request.get(SESSION)
     if session is not None:
         await req.server.store.async_remove_session(session.id)
     response = json_response({"ok": True})
@@ -75,11 +76,11 @@ async def logout(req: ApiRequest) -> web.StreamResponse:
 
 async def me(req: ApiRequest) -> Any:
     """The signed-in user, and the CSRF token a browser session must send back."""
-    session = req.request.get("session")
+    session = req.request.get(SESSION)
     return {
         "user": req.require_user().as_dict(),
         "csrf_token": session.csrf if session is not None else None,
-        "auth": req.request.get("auth"),
+        "auth": req.request.get(AUTH),
     }
 
 

@@ -1,0 +1,76 @@
+"""Fixtures for web tests: a hub serving the dashboard on loopback, and signed-in clients."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import pytest
+
+from hub.core import Hub
+from web.server import WebServer
+
+WEB = {"host": "127.0.0.1", "port": 0, "mdns": False}
+OWNER = ("owner", "correct horse battery")
+
+
+@dataclass
+class Site:
+    """A running hub with its web server, the owner's token and helpers to make more users."""
+
+    hub: Hub
+    server: WebServer
+    base: str
+    owner_token: str
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def auth(self, token: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token}"}
+
+    async def user_token(self, role: str, areas: tuple[str, ...] = (), name: str | None = None) -> str:
+        """Create a user with a role and return a token of theirs."""
+        store = self.server.store
+        user = await store.async_create_user(
+            name or f"{role}{len(store.users())}", "password123", role=role, areas=areas  # type: ignore[arg-type]
+        )
+        text, _ = await store.async_create_token(user, "test")
+        return text
+
+
+SiteFactory = Callable[..., Awaitable[Site]]
+
+
+@pytest.fixture
+async def site_factory(hub_factory: Any) -> SiteFactory:
+    """Start a hub with the web component (plus other integrations) and an owner account."""
+
+    async def make(*, web: dict[str, Any] | None = None, onboard: bool = True, **integrations: Any) -> Site:
+        integrations.setdefault("demo", {"delay": 0, "tick": 3600})
+        hub = await hub_factory(web={**WEB, **(web or {})}, **integrations)
+        server: WebServer = hub.data["web"]
+        token = ""
+        if onboard:
+            owner = await server.store.async_create_user(
+                OWNER[0], OWNER[1], name="Owner", role="admin", is_owner=True
+            )
+            token, _ = await server.store.async_create_token(owner, "tests")
+        return Site(hub, server, f"http://127.0.0.1:{server.port}", token)
+
+    return make
+
+
+@pytest.fixture
+async def site(site_factory: SiteFactory) -> Site:
+    """The demo home with the dashboard, onboarded."""
+    return await site_factory()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    """A client that keeps cookies for IP-address hosts too."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
+        yield session

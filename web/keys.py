@@ -1,0 +1,14 @@
+"""Typed keys for what the auth middleware stores on a request."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from .authstore import Session
+from .users import User
+
+__all__ = ["AUTH", "SESSION", "USER"]
+
+USER = web.RequestKey("user", User)
+SESSION = web.RequestKey("session", Session)
+AUTH = web.RequestKey("auth", str)  # "session" or "token"
