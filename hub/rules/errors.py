@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from hub.errors import HearthError
+from hub.errors import ConfigError, EntityNotFound, NotSupported
 
 __all__ = ["RuleIssue", "RuleNotFound", "RuleReadOnly", "RulesInvalid"]
 
@@ -31,22 +31,29 @@ class RuleIssue:
         return asdict(self)
 
 
-class RulesInvalid(HearthError):
+class RulesInvalid(ConfigError):
     """Rule source was rejected as a whole; `issues` lists every problem found."""
 
     code = "rules_invalid"
 
     def __init__(self, issues: Sequence[RuleIssue]) -> None:
         self.issues = tuple(issues)
+        first = self.issues[0] if self.issues else None
         shown = "; ".join(str(issue) for issue in self.issues[:5])
         more = f" (and {len(self.issues) - 5} more)" if len(self.issues) > 5 else ""
-        super().__init__(f"invalid rules: {shown}{more}")
+        super().__init__(
+            f"invalid rules: {shown}{more}",
+            first.file if first else None,
+            first.line if first else None,
+        )
+        # ConfigError prefixes file and line; each issue already names its own.
+        self.args = (f"invalid rules: {shown}{more}",)
 
     def as_dict(self) -> dict[str, object]:
         return {**super().as_dict(), "issues": [issue.as_dict() for issue in self.issues]}
 
 
-class RuleNotFound(HearthError):
+class RuleNotFound(EntityNotFound):
     """No rule with that id."""
 
     code = "not_found"
@@ -56,7 +63,7 @@ class RuleNotFound(HearthError):
         self.rule_id = rule_id
 
 
-class RuleReadOnly(HearthError):
+class RuleReadOnly(NotSupported):
     """The rule lives in rules.yaml; edit the file (then reload) instead."""
 
     code = "read_only"

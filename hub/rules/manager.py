@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from hub.bus import Event
+from hub.const import EVENT_INTEGRATION_LOADED
 
 from .db import RulesDatabase
 from .env import Env
@@ -96,6 +99,7 @@ class RuleManager:
         self._flags: dict[str, bool] = {}
         self._lock = asyncio.Lock()
         self._saving: set[asyncio.Task[None]] = set()
+        self._unsub_loaded: Callable[[], None] = lambda: None
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def async_start(self) -> None:
@@ -126,9 +130,11 @@ class RuleManager:
                 continue
             self._add(config, DASHBOARD)
         _LOGGER.info("Loaded %d rules", len(self._rules))
+        self._unsub_loaded = self.hub.bus.async_listen(EVENT_INTEGRATION_LOADED, self._on_loaded)
 
     async def async_stop(self) -> None:
         """Cancel runs, drop subscriptions, flush traces, close the database."""
+        self._unsub_loaded()
         for rule in self._rules.values():
             rule.stop()
         await asyncio.gather(
@@ -271,6 +277,27 @@ class RuleManager:
         _LOGGER.info("Rules reloaded: %s", result)
         return result
 
+    # Names the dashboard's API module calls (web/api/rules.py); JSON-ready results.
+    def list_rules(self) -> list[dict[str, Any]]:
+        """Every rule as a dict."""
+        return [info.as_dict() for info in self.rules()]
+
+    def get_rule(self, rule_id: str) -> dict[str, Any]:
+        """One rule with its YAML, as a dict."""
+        return self.get(rule_id).as_dict()
+
+    async def async_create_rule(self, yaml_text: str) -> dict[str, Any]:
+        """async_create, as a dict."""
+        return (await self.async_create(yaml_text)).as_dict()
+
+    async def async_update_rule(self, rule_id: str, yaml_text: str) -> dict[str, Any]:
+        """async_update, as a dict."""
+        return (await self.async_update(rule_id, yaml_text)).as_dict()
+
+    async def async_delete_rule(self, rule_id: str) -> None:
+        """async_delete."""
+        await self.async_delete(rule_id)
+
     def voice_phrases(self) -> list[str]:
         """Phrases rules listen for, for the voice pipeline's grammar."""
         return self.index.phrases()
@@ -390,6 +417,12 @@ class RuleManager:
             last_triggered=rule.last_triggered,
             errors=tuple(rule.errors),
         )
+
+    def _on_loaded(self, _event: Event) -> None:
+        # A trigger that needed a component (MQTT) may work now that another one has loaded.
+        for rule in self._rules.values():
+            if rule.errors and rule.enabled:
+                rule.attach()
 
     def _report_file_error(self, err: RulesInvalid) -> None:
         self.file_error = err
