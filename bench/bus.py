@@ -208,7 +208,10 @@ async def state_changed_event_helper(hass):
     assert count == n
 
 async def json_serialize_states(hass):
-    from homeassistant.components.websocket_api.const import JSON_DUMP
+    try:
+        from homeassistant.components.websocket_api.const import JSON_DUMP
+    except ImportError:  # moved in 2024.x
+        from homeassistant.helpers.json import JSON_DUMP
     states = [core.State("light.kitchen", "on", {"friendly_name": "Kitchen Lights"}) for _ in range(n)]
     JSON_DUMP(states)
 
