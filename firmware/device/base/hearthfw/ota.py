@@ -3,7 +3,7 @@
 import binascii
 import os
 
-from hearthfw import fs, hal, httpd, image
+from hearthfw import fs, hal, image
 
 STATE_FILE = "ota.json"
 STAGING_FILE = "ota_staging.bin"
@@ -47,23 +47,17 @@ def fresh_state(version):
 
 
 def install(url, public_key_hex, profile, size_hint, update_id, progress):
-    """Download, verify, unpack into the inactive slot and mark it for a trial boot.
+    """Download an image, then install it as install_staged() does. Returns the image header.
 
-    progress(stage, percent) is called along the way. Returns the image header.
-    Raises image.ImageError or OSError; the running slot is untouched on failure.
+    progress(stage, percent) is called along the way. Raises image.ImageError or OSError;
+    the running slot is untouched on failure.
     """
-    st = load_state()
-    target = other(st["active"])
+    from hearthfw import httpd  # only now: boards without sockets can still verify images
+
     staging = fs.join(hal.root(), STAGING_FILE)
-    try:
-        key = binascii.unhexlify(public_key_hex)
-    except (ValueError, TypeError):
-        raise image.ImageError("no valid OTA public key provisioned") from None
-    verifier = image.StreamVerifier(key)
     done = [0, -1]
 
     def on_chunk(chunk):
-        verifier.feed(chunk)
         out.write(chunk)
         done[0] += len(chunk)
         percent = min(99, done[0] * 100 // size_hint) if size_hint else 0
@@ -74,9 +68,33 @@ def install(url, public_key_hex, profile, size_hint, update_id, progress):
     try:
         with open(staging, "wb") as out:
             httpd.get(url, on_chunk, MAX_IMAGE)
-        progress("verifying", 100)
-        verifier.finish()
-        with open(staging, "rb") as f:
+        return install_staged(staging, public_key_hex, profile, update_id, progress)
+    finally:
+        try:
+            os.remove(staging)
+        except OSError:
+            pass
+
+
+def install_staged(path, public_key_hex, profile, update_id, progress):
+    """Verify the image file at path, unpack it into the inactive slot, mark it for a trial boot."""
+    st = load_state()
+    target = other(st["active"])
+    try:
+        key = binascii.unhexlify(public_key_hex)
+    except (ValueError, TypeError):
+        raise image.ImageError("no valid OTA public key provisioned") from None
+    progress("verifying", 100)
+    verifier = image.StreamVerifier(key)
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(2048)
+            if not chunk:
+                break
+            verifier.feed(chunk)
+    verifier.finish()
+    try:
+        with open(path, "rb") as f:
             header = image.read_header(f)
             if header["profile"] not in ("*", profile):
                 raise image.ImageError("image is for profile " + header["profile"])
@@ -85,11 +103,6 @@ def install(url, public_key_hex, profile, size_hint, update_id, progress):
     except Exception:
         fs.rmtree(slot_dir(target))  # never the running slot: target is the other one
         raise
-    finally:
-        try:
-            os.remove(staging)
-        except OSError:
-            pass
     st["previous"] = st["active"]
     st["active"] = target
     st["trial"] = True

@@ -7,8 +7,6 @@ import network
 from umqtt.simple import MQTTClient  # noqa: F401 - re-exported for the application
 from umqtt.simple import MQTTException as MQTTError  # noqa: F401
 
-from hearthfw import mdns
-
 NAME = "board"
 SIMULATED = False
 # GPIO numbers for the physical inputs the profiles read (reed switch on the fridge door).
@@ -78,6 +76,8 @@ def provisioning_address():
 
 def mdns_start(instance, service, port, txt):
     global _mdns
+    from hearthfw import mdns
+
     ip = _sta.ifconfig()[0] if _sta.isconnected() else _ap.ifconfig()[0]
     _mdns = mdns.Responder(instance, service, "hearth-" + unique_id() + ".local", ip, port, txt)
     _mdns.announce()
