@@ -54,7 +54,7 @@ class RuleInfo:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return asdict(self)
+        return _lists(asdict(self))
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +81,7 @@ class ReloadResult:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return asdict(self)
+        return _lists(asdict(self))
 
 
 class RuleManager:
@@ -435,3 +435,7 @@ class RuleManager:
 
     def _changed(self, action: str, rule_id: str | None) -> None:
         self.hub.bus.async_fire(EVENT_RULES_UPDATED, {"action": action, "rule_id": rule_id})
+
+
+def _lists(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}

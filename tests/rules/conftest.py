@@ -21,13 +21,13 @@ DEMO = {"delay": 0, "tick": 3600}
 
 @pytest.fixture
 def make_hub(hub_factory: HubFactory, tmp_path: Path, fake_clock: FakeClock) -> RulesHub:
-    """Start a hub whose rules.yaml holds `rules` (dedented); demo home on unless demo=False."""
+    """Start a hub whose rules.yaml holds `rules_yaml` (dedented); demo home on unless demo=False."""
     count = 0
 
     async def make(
-        rules: str = "",
+        rules_yaml: str = "",
         *,
-        demo: bool = True,
+        demo: bool | dict[str, Any] = True,
         config_dir: Path | None = None,
         clock: FakeClock | None = None,
         **integrations: Any,
@@ -37,9 +37,9 @@ def make_hub(hub_factory: HubFactory, tmp_path: Path, fake_clock: FakeClock) -> 
         if config_dir is None:
             config_dir = tmp_path / f"home{count}"
             config_dir.mkdir()
-            (config_dir / "rules.yaml").write_text(textwrap.dedent(rules), encoding="utf-8")
+            (config_dir / "rules.yaml").write_text(textwrap.dedent(rules_yaml), encoding="utf-8")
         if demo:
-            integrations.setdefault("demo", DEMO)
+            integrations["demo"] = demo if isinstance(demo, dict) else DEMO
         integrations.setdefault("rules", {})
         return await hub_factory(config_dir=config_dir, clock=clock or fake_clock, **integrations)
 

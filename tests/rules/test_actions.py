@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from hub.bus import Event
 from hub.clock import FakeClock
 from hub.core import Hub
 
@@ -165,12 +166,13 @@ async def test_repeat_count_while_until(make_hub: RulesHub) -> None:
     )
     ticks, until = record(hub, "tick"), record(hub, "until_tick")
     hub.states.async_set("counter.c", "0")
-    hub.bus.async_listen(
-        "bump",
-        lambda _e: hub.states.async_set(
-            "counter.c", str(int(hub.states.get("counter.c").state) + 1)
-        ),  # type: ignore[union-attr]
-    )
+
+    def bump(_event: Event) -> None:
+        counter = hub.states.get("counter.c")
+        assert counter is not None
+        hub.states.async_set("counter.c", str(int(counter.state) + 1))
+
+    hub.bus.async_listen("bump", bump)
     trace = await go(hub, {"n": 4})
     assert [t["i"] for t in ticks] == [1, 2, 3, 4]
     assert hub.states.get("counter.c").state == "3"  # type: ignore[union-attr]
