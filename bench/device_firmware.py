@@ -31,16 +31,15 @@ from firmware.ota.server import ImageServer  # noqa: E402
 from firmware.ota.store import ImageStore  # noqa: E402
 from firmware.ota.updater import OtaUpdater  # noqa: E402
 from firmware.provision import async_provision  # noqa: E402
+from firmware.virtual import VirtualAppliance  # noqa: E402
 from tests.firmware.conftest import (  # noqa: E402
     AP_PASSWORD,
     AP_SSID,
     APP_DIR,
-    RUNNER,
     MqttProbe,
-    VirtualDevice,
     credentials_for,
 )
-from tests.mosquitto import Mosquitto, free_port  # noqa: E402
+from tests.mosquitto import Mosquitto  # noqa: E402
 
 CRASHING_MAIN = b'def run(boot):\n    raise RuntimeError("bench: broken image")\n'
 
@@ -83,14 +82,11 @@ async def bench_device(workdir: Path, commands: int, updates: int, nodelay: bool
     probe = MqttProbe(broker)
     await asyncio.wait_for(probe.ready.wait(), 30)
     try:
-        port = free_port()
-        argv = [
-            sys.executable, str(RUNNER), "--state-dir", str(workdir / "dev"), "--profile",
-            "fridge", "--id", "benchfridge", "--ap-ssid", AP_SSID, "--ap-password", AP_PASSWORD,
-            "--http-port", str(port), "--no-mdns",
-        ]  # fmt: skip
-        device = VirtualDevice("benchfridge", "fridge", workdir / "dev", port, argv,
-                               workdir / "dev.log")  # fmt: skip
+        device = VirtualAppliance(
+            "benchfridge", "fridge", workdir / "dev", mdns=False,
+            ap_ssid=AP_SSID, ap_password=AP_PASSWORD,
+        )  # fmt: skip
+        port = device.http_port
         start = time.perf_counter()
         device.start()
         await device.async_wait_http()

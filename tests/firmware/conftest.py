@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -15,80 +13,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import paho.mqtt.client as paho
 import pytest
 
 from firmware.ota.keys import SigningKey, load_or_create_signing_key
 from firmware.provision import Credentials
+from firmware.virtual import DEFAULT_AP_PASSWORD, DEFAULT_AP_SSID, VirtualAppliance
 from tests.mosquitto import Mosquitto, free_port, mosquitto, mosquitto_factory  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[2]
 DEVICE_DIR = REPO / "firmware" / "device"
-RUNNER = DEVICE_DIR / "run_host.py"
 APP_DIR = DEVICE_DIR / "app"
 sys.path.insert(0, str(DEVICE_DIR / "base"))
 sys.path.insert(0, str(APP_DIR))
 
 WAIT_S = 60.0
-AP_SSID = "hearth-test-net"
-AP_PASSWORD = "correct horse battery"
+AP_SSID = DEFAULT_AP_SSID
+AP_PASSWORD = DEFAULT_AP_PASSWORD
 
 
-@dataclass
-class VirtualDevice:
-    """One virtual appliance process (the reference firmware under the CPython hal)."""
-
-    id: str
-    profile: str
-    state_dir: Path
-    http_port: int
-    argv: list[str]
-    log_path: Path
-    proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-        )
-        log.close()
-
-    def kill(self) -> None:
-        """Pull the plug (SIGKILL): no clean MQTT disconnect, the broker sends the will."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-6000:]
-        except OSError:
-            return ""
-
-    async def async_info(self) -> dict[str, Any]:
-        url = f"http://127.0.0.1:{self.http_port}/info"
-        async with aiohttp.ClientSession() as session, session.get(url) as resp:
-            data: dict[str, Any] = await resp.json()
-            return data
-
-    async def async_wait_http(self) -> dict[str, Any]:
-        """Wait until the device's HTTP endpoint answers (after boot or a reset)."""
-        deadline = time.monotonic() + WAIT_S
-        while True:
-            if not self.alive():
-                raise AssertionError(f"device {self.id} died:\n{self.log()}")
-            try:
-                return await self.async_info()
-            except (aiohttp.ClientError, OSError):
-                if time.monotonic() > deadline:
-                    raise AssertionError(
-                        f"device {self.id} never answered:\n{self.log()}"
-                    ) from None
-                await asyncio.sleep(0.1)
+VirtualDevice = VirtualAppliance
 
 
 DeviceFactory = Callable[..., VirtualDevice]
@@ -108,32 +52,15 @@ def device_factory(tmp_path: Path) -> Iterator[DeviceFactory]:
         device_id: str | None = None,
     ) -> VirtualDevice:
         device_id = device_id or f"{profile}{len(devices)}x{os.getpid()}"
-        state_dir = tmp_path / f"dev-{device_id}"
-        port = free_port()
-        argv = [
-            sys.executable,
-            str(RUNNER),
-            "--state-dir",
-            str(state_dir),
-            "--profile",
-            profile,
-            "--id",
+        device = VirtualAppliance(
             device_id,
-            "--ap-ssid",
-            AP_SSID,
-            "--ap-password",
-            AP_PASSWORD,
-            "--http-port",
-            str(port),
-            "--time-scale",
-            str(time_scale),
-            "--trial-seconds",
-            str(trial_seconds),
-        ]
-        if not mdns:
-            argv.append("--no-mdns")
-        device = VirtualDevice(
-            device_id, profile, state_dir, port, argv, tmp_path / f"{device_id}.log"
+            profile,
+            tmp_path / f"dev-{device_id}",
+            time_scale=time_scale,
+            trial_seconds=trial_seconds,
+            mdns=mdns,
+            ap_ssid=AP_SSID,
+            ap_password=AP_PASSWORD,
         )
         devices.append(device)
         device.start()
