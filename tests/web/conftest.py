@@ -11,6 +11,7 @@ import pytest
 
 from hub.core import Hub
 from web.server import WebServer
+from web.users import Role
 
 WEB = {"host": "127.0.0.1", "port": 0, "mdns": False}
 OWNER = ("owner", "correct horse battery")
@@ -31,11 +32,16 @@ class Site:
     def auth(self, token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}
 
-    async def user_token(self, role: str, areas: tuple[str, ...] = (), name: str | None = None) -> str:
+    async def user_token(
+        self, role: Role, areas: tuple[str, ...] = (), name: str | None = None
+    ) -> str:
         """Create a user with a role and return a token of theirs."""
         store = self.server.store
         user = await store.async_create_user(
-            name or f"{role}{len(store.users())}", "password123", role=role, areas=areas  # type: ignore[arg-type]
+            name or f"{role}{len(store.users())}",
+            "password123",
+            role=role,
+            areas=areas,
         )
         text, _ = await store.async_create_token(user, "test")
         return text
@@ -48,7 +54,9 @@ SiteFactory = Callable[..., Awaitable[Site]]
 async def site_factory(hub_factory: Any) -> SiteFactory:
     """Start a hub with the web component (plus other integrations) and an owner account."""
 
-    async def make(*, web: dict[str, Any] | None = None, onboard: bool = True, **integrations: Any) -> Site:
+    async def make(
+        *, web: dict[str, Any] | None = None, onboard: bool = True, **integrations: Any
+    ) -> Site:
         integrations.setdefault("demo", {"delay": 0, "tick": 3600})
         hub = await hub_factory(web={**WEB, **(web or {})}, **integrations)
         server: WebServer = hub.data["web"]

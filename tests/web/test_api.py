@@ -13,7 +13,9 @@ from hub.const import EVENT_REGISTRY_UPDATED
 from .conftest import Site, SiteFactory
 
 
-async def _ws(http: aiohttp.ClientSession, site: Site, token: str) -> aiohttp.ClientWebSocketResponse:
+async def _ws(
+    http: aiohttp.ClientSession, site: Site, token: str
+) -> aiohttp.ClientWebSocketResponse:
     ws = await http.ws_connect(site.url("/api/websocket"))
     assert (await ws.receive_json())["type"] == "auth_required"
     await ws.send_json({"type": "auth", "access_token": token})
@@ -21,7 +23,9 @@ async def _ws(http: aiohttp.ClientSession, site: Site, token: str) -> aiohttp.Cl
     return ws
 
 
-async def _messages(ws: aiohttp.ClientWebSocketResponse, until: Any, timeout: float = 20) -> list[dict[str, Any]]:
+async def _messages(
+    ws: aiohttp.ClientWebSocketResponse, until: Any, timeout: float = 20
+) -> list[dict[str, Any]]:
     """Read (unbatching array frames) until `until(messages)` holds."""
     out: list[dict[str, Any]] = []
     async with asyncio.timeout(timeout):
@@ -31,7 +35,9 @@ async def _messages(ws: aiohttp.ClientWebSocketResponse, until: Any, timeout: fl
     return out
 
 
-async def test_service_call_changes_state_and_errors_are_typed(site: Site, http: aiohttp.ClientSession) -> None:
+async def test_service_call_changes_state_and_errors_are_typed(
+    site: Site, http: aiohttp.ClientSession
+) -> None:
     auth = site.auth(site.owner_token)
     body = {"data": {"brightness_pct": 40}, "target": {"entity_id": ["light.kitchen_light"]}}
     async with http.post(site.url("/api/services/light/turn_on"), json=body, headers=auth) as resp:
@@ -42,15 +48,27 @@ async def test_service_call_changes_state_and_errors_are_typed(site: Site, http:
     assert state["context"]["origin"] == "api" and state["context"]["user_id"]
     cases = [
         ("/api/services/light/explode", body, 404, "unknown_service"),
-        ("/api/services/light/turn_on", {"data": {"brightness": 999}, "target": body["target"]}, 400, "invalid_data"),
-        ("/api/services/light/turn_on", {"target": {"entity_id": ["light.nowhere"]}}, 404, "not_found"),
+        (
+            "/api/services/light/turn_on",
+            {"data": {"brightness": 999}, "target": body["target"]},
+            400,
+            "invalid_data",
+        ),
+        (
+            "/api/services/light/turn_on",
+            {"target": {"entity_id": ["light.nowhere"]}},
+            404,
+            "not_found",
+        ),
         ("/api/services/light/turn_on", {"bogus": 1}, 400, "invalid_data"),
     ]
     for path, payload, status, code in cases:
         async with http.post(site.url(path), json=payload, headers=auth) as resp:
             assert resp.status == status, path
             assert (await resp.json())["code"] == code
-    async with http.post(site.url("/api/services/light/turn_on"), data=b"{not json", headers=auth) as resp:
+    async with http.post(
+        site.url("/api/services/light/turn_on"), data=b"{not json", headers=auth
+    ) as resp:
         assert resp.status == 400 and (await resp.json())["code"] == "bad_request"
 
 
@@ -62,7 +80,11 @@ async def test_registry_history_and_notifications(site: Site, http: aiohttp.Clie
     async with http.get(site.url("/api/devices"), headers=auth) as resp:
         devices = await resp.json()
     lamp = next(d for d in devices if "light.kitchen_light" in d["entity_ids"])
-    async with http.patch(site.url(f"/api/devices/{lamp['id']}"), json={"name": "Workbench lamp", "area_id": garage["id"]}, headers=auth) as resp:
+    async with http.patch(
+        site.url(f"/api/devices/{lamp['id']}"),
+        json={"name": "Workbench lamp", "area_id": garage["id"]},
+        headers=auth,
+    ) as resp:
         assert resp.status == 200
         assert (await resp.json())["display_name"] == "Workbench lamp"
     assert site.hub.registry.entity_area_id("light.kitchen_light") == "garage"
@@ -70,11 +92,15 @@ async def test_registry_history_and_notifications(site: Site, http: aiohttp.Clie
         entry = next(e for e in await resp.json() if e["entity_id"] == "light.kitchen_light")
         assert entry["effective_area_id"] == "garage"
     for service in ("turn_on", "turn_off", "turn_on"):
-        await site.hub.services.async_call("light", service, target={"entity_id": ["light.kitchen_light"]})
+        await site.hub.services.async_call(
+            "light", service, target={"entity_id": ["light.kitchen_light"]}
+        )
     async with http.get(site.url("/api/history/light.kitchen_light?hours=1"), headers=auth) as resp:
         states = [s["state"] for s in await resp.json()]
     assert states[-3:] == ["on", "off", "on"]
-    async with http.get(site.url("/api/history/light.kitchen_light?hours=-1"), headers=auth) as resp:
+    async with http.get(
+        site.url("/api/history/light.kitchen_light?hours=-1"), headers=auth
+    ) as resp:
         assert resp.status == 400
     site.hub.notifications.async_create("Fridge door open", "Kitchen", "fridge")
     async with http.get(site.url("/api/notifications"), headers=auth) as resp:
@@ -84,7 +110,9 @@ async def test_registry_history_and_notifications(site: Site, http: aiohttp.Clie
     assert site.hub.notifications.all() == []
 
 
-async def test_components_that_are_not_running_answer_503(site: Site, http: aiohttp.ClientSession) -> None:
+async def test_components_that_are_not_running_answer_503(
+    site: Site, http: aiohttp.ClientSession
+) -> None:
     auth = site.auth(site.owner_token)
     for method, path, body in (
         ("POST", "/api/voice/text", {"text": "turn on the kitchen light"}),
@@ -98,30 +126,71 @@ async def test_components_that_are_not_running_answer_503(site: Site, http: aioh
         assert resp.status == 503
 
 
-async def test_websocket_subscriptions_are_filtered_per_client(site: Site, http: aiohttp.ClientSession) -> None:
+async def test_websocket_subscriptions_are_filtered_per_client(
+    site: Site, http: aiohttp.ClientSession
+) -> None:
     admin = await _ws(http, site, site.owner_token)
     sensors = await _ws(http, site, site.owner_token)
     guest = await _ws(http, site, await site.user_token("guest", areas=("bedroom",)))
-    await admin.send_json({"id": 1, "type": "subscribe_states", "entity_ids": ["light.kitchen_light"]})
+    await admin.send_json(
+        {"id": 1, "type": "subscribe_states", "entity_ids": ["light.kitchen_light"]}
+    )
     await sensors.send_json({"id": 7, "type": "subscribe_states", "domains": ["sensor"]})
     await guest.send_json({"id": 3, "type": "subscribe_states"})
     for ws in (admin, sensors, guest):
-        assert (await _messages(ws, lambda m: any(x.get("type") == "result" for x in m)))[-1]["success"]
-    await admin.send_json({"id": 2, "type": "call_service", "domain": "light", "service": "toggle", "target": {"entity_id": ["light.kitchen_light"]}})
-    await site.hub.services.async_call("light", "turn_on", target={"entity_id": ["light.bedroom_light"]})
-    got = await _messages(admin, lambda m: any(x.get("id") == 1 and x["type"] == "event" for x in m) and any(x.get("id") == 2 for x in m))
+        assert (await _messages(ws, lambda m: any(x.get("type") == "result" for x in m)))[-1][
+            "success"
+        ]
+    await admin.send_json(
+        {
+            "id": 2,
+            "type": "call_service",
+            "domain": "light",
+            "service": "toggle",
+            "target": {"entity_id": ["light.kitchen_light"]},
+        }
+    )
+    await site.hub.services.async_call(
+        "light", "turn_on", target={"entity_id": ["light.bedroom_light"]}
+    )
+    got = await _messages(
+        admin,
+        lambda m: (
+            any(x.get("id") == 1 and x["type"] == "event" for x in m)
+            and any(x.get("id") == 2 for x in m)
+        ),
+    )
     event = next(x for x in got if x["type"] == "event")
-    assert event["event"]["entity_id"] == "light.kitchen_light" and event["event"]["new_state"]["state"] == "on"
+    assert (
+        event["event"]["entity_id"] == "light.kitchen_light"
+        and event["event"]["new_state"]["state"] == "on"
+    )
     assert all(x.get("event", {}).get("entity_id") != "light.bedroom_light" for x in got)
     seen = await _messages(guest, lambda m: any(x.get("type") == "event" for x in m))
-    assert {x["event"]["entity_id"] for x in seen if x["type"] == "event"} == {"light.bedroom_light"}
+    assert {x["event"]["entity_id"] for x in seen if x["type"] == "event"} == {
+        "light.bedroom_light"
+    }
     site.hub.states.async_set("sensor.kitchen_temperature", "22.5", {"unit_of_measurement": "°C"})
     seen = await _messages(sensors, lambda m: any(x.get("type") == "event" for x in m))
-    assert [x["event"]["entity_id"] for x in seen if x["type"] == "event"] == ["sensor.kitchen_temperature"]
+    assert [x["event"]["entity_id"] for x in seen if x["type"] == "event"] == [
+        "sensor.kitchen_temperature"
+    ]
     # Guests cannot subscribe to arbitrary events, cannot call services outside their rooms.
-    await guest.send_json({"id": 4, "type": "subscribe_events", "event_type": EVENT_REGISTRY_UPDATED})
-    await guest.send_json({"id": 5, "type": "call_service", "domain": "lock", "service": "unlock", "target": {"entity_id": "lock.front_door_lock"}})
-    results = await _messages(guest, lambda m: {4, 5} <= {x.get("id") for x in m if x.get("type") == "result"})
+    await guest.send_json(
+        {"id": 4, "type": "subscribe_events", "event_type": EVENT_REGISTRY_UPDATED}
+    )
+    await guest.send_json(
+        {
+            "id": 5,
+            "type": "call_service",
+            "domain": "lock",
+            "service": "unlock",
+            "target": {"entity_id": "lock.front_door_lock"},
+        }
+    )
+    results = await _messages(
+        guest, lambda m: {4, 5} <= {x.get("id") for x in m if x.get("type") == "result"}
+    )
     assert all(x["error"]["code"] == "forbidden" for x in results if x.get("type") == "result")
     # Bad input gets an answer, not a dropped connection.
     await admin.send_str("{nope")
@@ -135,7 +204,9 @@ async def test_websocket_subscriptions_are_filtered_per_client(site: Site, http:
     # Unsubscribing stops delivery.
     await admin.send_json({"id": 11, "type": "unsubscribe", "subscription": 1})
     await _messages(admin, lambda m: any(x.get("id") == 11 for x in m))
-    await site.hub.services.async_call("light", "toggle", target={"entity_id": ["light.kitchen_light"]})
+    await site.hub.services.async_call(
+        "light", "toggle", target={"entity_id": ["light.kitchen_light"]}
+    )
     await admin.send_json({"id": 12, "type": "ping"})
     tail = await _messages(admin, lambda m: any(x.get("id") == 12 for x in m))
     assert not [x for x in tail if x.get("type") == "event"]
@@ -153,7 +224,9 @@ async def test_websocket_rejects_bad_token(site: Site, http: aiohttp.ClientSessi
     assert ws.close_code == 4001
 
 
-async def test_openapi_document_describes_every_route(site: Site, http: aiohttp.ClientSession) -> None:
+async def test_openapi_document_describes_every_route(
+    site: Site, http: aiohttp.ClientSession
+) -> None:
     async with http.get(site.url("/api/openapi.json")) as resp:
         doc = await resp.json()
     assert doc["openapi"].startswith("3.1")
@@ -164,7 +237,9 @@ async def test_openapi_document_describes_every_route(site: Site, http: aiohttp.
     assert call["requestBody"]["content"]["application/json"]["schema"]["properties"]["target"]
 
 
-async def test_ready_line_names_the_dashboard_and_qr_encodes_it(site: Site, http: aiohttp.ClientSession) -> None:
+async def test_ready_line_names_the_dashboard_and_qr_encodes_it(
+    site: Site, http: aiohttp.ClientSession
+) -> None:
     note = next(n for n in site.hub.ready_notes if n.startswith("dashboard "))
     assert note.startswith(f"dashboard {site.base} ")  # the hub was not onboarded at start
     async with http.get(site.url("/api/qr.svg"), headers=site.auth(site.owner_token)) as resp:

@@ -66,9 +66,14 @@ export function pairingPage() {
       }
       if (step.stage === "searching") { status.querySelector(".status-text").textContent = `Searching ${step.protocol}… ${step.message || ""}`; return; }
       if (step.stage === "done") return;
-      const key = step.device_id || step.candidate?.id || step.suggested_name || step.message;
-      let item = devices.get(key);
-      if (!item) { item = deviceItem(step); devices.set(key, item); list.append(item.el); }
+      // Early steps may not name the device yet: they belong to the newest unfinished one.
+      const key = step.device_id || step.candidate?.id;
+      let item = key ? devices.get(key) : undefined;
+      if (!item) {
+        item = [...devices.values()].reverse().find((i) => i.protocol === step.protocol && !i.finished);
+        if (item && key) devices.set(key, item);
+      }
+      if (!item) { item = deviceItem(step); devices.set(key || Symbol("device"), item); list.append(item.el); }
       item.update(step);
     };
     try {
@@ -88,7 +93,10 @@ export function pairingPage() {
     let named = false;
     return {
       el,
+      protocol: first.protocol,
+      finished: false,
       update(step) {
+        if (step.stage === "ready" || step.stage === "failed") this.finished = true;
         stage.textContent = STAGE_TEXT[step.stage] || step.stage;
         stage.className = `badge ${step.stage === "failed" ? "badge-warn" : step.stage === "ready" ? "badge-ok" : ""}`;
         const pct = step.progress != null ? Math.round(step.progress * 100) : STAGE_PCT[step.stage];

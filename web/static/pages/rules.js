@@ -2,17 +2,20 @@
 import { api, store } from "../api.js";
 import { confirmAction, errorText, h, timeAgo, toast } from "../ui.js";
 
-const TEMPLATE = `id: evening_lights
-alias: Evening lights
-trigger:
+const TEMPLATE = `id: welcome_home
+name: Welcome home
+description: Turn on the living room lamp when someone gets home
+triggers:
   - platform: state
     entity_id: binary_sensor.someone_home
     to: "on"
-action:
+actions:
   - service: light.turn_on
     target:
       entity_id: light.living_room_lamp
 `;
+
+const runNow = (id) => api("POST", "/api/services/rules/trigger", { data: { rule_id: id } });
 
 const unavailable = () => h("main", { class: "page" }, h("h1", {}, "Rules"),
   h("div", { class: "banner" }, "Rules are not running on this hub. Add ", h("code", {}, "rules:"), " to configuration.yaml and restart."));
@@ -32,12 +35,13 @@ export function rulesPage(params) {
     } catch (err) { list.replaceChildren(h("p", { class: "error" }, errorText(err))); }
   }
   function row(rule) {
-    const name = rule.alias || rule.name || rule.id;
+    const name = rule.name || rule.id;
     return h("div", { class: "list-row", dataset: { rule: rule.id } },
       h("a", { class: "grow", href: `#/rules/${encodeURIComponent(rule.id)}` },
         h("div", { class: "strong" }, name),
-        h("div", { class: "muted small" }, rule.description || (rule.last_triggered ? `Last ran ${timeAgo(rule.last_triggered)}` : "Never ran"),
-          rule.error ? h("span", { class: "badge badge-warn" }, "error") : null)),
+        h("div", { class: "muted small" }, rule.description || (rule.last_triggered ? `Last ran ${timeAgo(new Date(rule.last_triggered * 1000))}` : "Never ran"),
+          rule.source === "file" ? h("span", { class: "badge" }, "rules.yaml") : null,
+          (rule.errors || []).length ? h("span", { class: "badge badge-warn" }, "error") : null)),
       h("label", { class: "switch" }, h("input", { type: "checkbox", role: "switch", "aria-label": `${name} enabled`, checked: rule.enabled !== false, disabled: !isAdmin,
         onchange: async (e) => {
           try { await api("POST", `/api/rules/${encodeURIComponent(rule.id)}/enabled`, { enabled: e.target.checked }); toast(`${name} ${e.target.checked ? "enabled" : "disabled"}`); }
@@ -69,22 +73,33 @@ function editorPage(id) {
     if (!(await confirmAction("Delete this rule?", "It stops running right away.", "Delete"))) return;
     try { await api("DELETE", `/api/rules/${encodeURIComponent(id)}`); location.hash = "#/rules"; } catch (err) { toast(errorText(err), "error"); }
   } }, "Delete");
+  const run = isNew || !isAdmin ? null : h("button", { class: "btn", onclick: async () => {
+    try { await runNow(id); toast("Rule started"); setTimeout(loadTraces, 500); } catch (err) { toast(errorText(err), "error"); }
+  } }, "Run now");
+  const loadTraces = () => api("GET", `/api/rules/${encodeURIComponent(id)}/traces`).then((ts) => {
+    traces.replaceChildren(h("h2", {}, "Recent runs"), ...(ts.length ? ts.slice(0, 20).map(traceRow) : [h("p", { class: "muted" }, "This rule has not run yet.")]));
+  }).catch(() => {});
   if (!isNew) {
-    api("GET", `/api/rules/${encodeURIComponent(id)}`).then((r) => { area.value = r.yaml || r.source || ""; }).catch((err) => { error.textContent = errorText(err); });
-    api("GET", `/api/rules/${encodeURIComponent(id)}/traces`).then((ts) => {
-      traces.replaceChildren(h("h2", {}, "Recent runs"), ...(ts.length ? ts.slice(0, 20).map(traceRow) : [h("p", { class: "muted" }, "This rule has not run yet.")]));
-    }).catch(() => {});
+    api("GET", `/api/rules/${encodeURIComponent(id)}`).then((r) => {
+      area.value = r.yaml || "";
+      if (!r.editable) { area.disabled = true; save.disabled = true; if (del) del.disabled = true; error.textContent = "This rule lives in rules.yaml: edit it there."; }
+    }).catch((err) => { error.textContent = errorText(err); });
+    loadTraces();
   }
   return h("main", { class: "page" },
     h("div", { class: "page-head" }, h("a", { href: "#/rules", class: "back" }, "‹ Rules"), h("h1", {}, isNew ? "New rule" : id)),
-    area, error, h("div", { class: "row gap" }, save, del), traces);
+    area, error, h("div", { class: "row gap" }, save, run, del), traces);
 }
 
 function traceRow(t) {
-  const when = t.started_at || t.start || t.time;
-  const steps = t.steps || t.trace || [];
-  return h("details", { class: "trace" },
-    h("summary", {}, h("span", { class: `badge ${t.error ? "badge-warn" : "badge-ok"}` }, t.result || t.outcome || (t.error ? "error" : "ran")),
-      " ", when ? (typeof when === "number" ? new Date(when * 1000).toLocaleString() : new Date(when).toLocaleString()) : "", t.trigger ? ` · ${t.trigger.description || t.trigger.platform || ""}` : ""),
-    h("pre", { class: "code small" }, JSON.stringify(steps.length ? steps : t, null, 2)));
+  const steps = t.steps || [];
+  const state = t.error ? "error" : t.state || "ran";
+  return h("details", { class: "trace", dataset: { run: t.run_id } },
+    h("summary", {}, h("span", { class: `badge ${t.error ? "badge-warn" : "badge-ok"}` }, state),
+      " ", t.started ? new Date(t.started * 1000).toLocaleString() : "",
+      t.trigger?.platform ? ` · ${t.trigger.platform}` : "", t.seconds != null ? ` · ${Math.round(t.seconds * 1000)} ms` : "",
+      t.reason ? ` · ${t.reason}` : ""),
+    t.error ? h("p", { class: "error" }, t.error) : null,
+    h("ol", { class: "steps" }, steps.map((s) => h("li", {}, h("code", {}, s.path || ""), " ", s.kind || s.action || "", s.error ? h("span", { class: "error" }, ` ${s.error}`) : ""))),
+    h("details", {}, h("summary", { class: "muted small" }, "Raw trace"), h("pre", { class: "code small" }, JSON.stringify(t, null, 2))));
 }

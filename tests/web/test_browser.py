@@ -1,0 +1,257 @@
+"""The dashboard in real headless Chromium against a hub on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import OWNER, Site, SiteFactory
+
+pytestmark = pytest.mark.browser
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PHONE: Any = {"width": 390, "height": 844}
+DESKTOP: Any = {"width": 1366, "height": 900}
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+TIMEOUT = 30_000
+_sticks = itertools.count()
+
+if not os.path.exists(CHROMIUM):
+    pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)", allow_module_level=True)
+
+from playwright.async_api import Browser, Page, async_playwright, expect  # noqa: E402
+
+expect.set_options(timeout=TIMEOUT)
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        await browser.close()
+
+
+async def new_page(browser: Browser, viewport: Any = PHONE) -> Page:
+    context = await browser.new_context(viewport=viewport)
+    page = await context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.errors = errors  # type: ignore[attr-defined]
+    return page
+
+
+async def shot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.wait_for_timeout(300)  # let transitions settle
+    await page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+async def sign_in(page: Page, site: Site) -> None:
+    await page.goto(site.base)
+    await page.fill("input[name=username]", OWNER[0])
+    await page.fill("input[name=password]", OWNER[1])
+    await page.click("button[type=submit]")
+    await expect(page.locator("hearth-card").first).to_be_visible()
+
+
+async def wait_until(check: Callable[[], bool | Awaitable[bool]], timeout: float = 30) -> None:
+    async with asyncio.timeout(timeout):
+        while True:
+            result = check()
+            if isinstance(result, Awaitable):
+                result = await result
+            if result:
+                return
+            await asyncio.sleep(0.05)
+
+
+async def test_onboarding_login_and_live_toggle(
+    site_factory: SiteFactory, browser: Browser
+) -> None:
+    site = await site_factory(onboard=False)
+    site.hub.notifications.async_create("The fridge door was open for 2 minutes", "Kitchen")
+    first = await new_page(browser)
+    await first.goto(site.base)
+    await expect(first.get_by_role("heading", name="Welcome to Hearth")).to_be_visible()
+    await shot(first, "onboarding-phone")
+    await first.fill("input[name=name]", "Ada")
+    await first.fill("input[name=username]", OWNER[0])
+    await first.fill("input[name=password]", OWNER[1])
+    await first.fill("input[name=confirm]", "not the same")
+    await first.click("button[type=submit]")
+    await expect(first.locator(".error")).to_have_text("The passwords do not match.")
+    await first.fill("input[name=confirm]", OWNER[1])
+    await first.click("button[type=submit]")
+    light = first.locator("hearth-card[data-entity='light.kitchen_light']")
+    await expect(light).to_have_attribute("data-state", "off")
+    assert site.server.store.find_user(OWNER[0]) is not None
+
+    # A second browser (another phone) signs in; a wrong password is refused first.
+    second = await new_page(browser, DESKTOP)
+    await second.goto(site.base)
+    await second.fill("input[name=username]", OWNER[0])
+    await second.fill("input[name=password]", "wrong password")
+    await second.click("button[type=submit]")
+    await expect(second.locator(".error")).to_contain_text("wrong user name or password")
+    await second.fill("input[name=password]", OWNER[1])
+    await second.click("button[type=submit]")
+    other_light = second.locator("hearth-card[data-entity='light.kitchen_light']")
+    await expect(other_light).to_have_attribute("data-state", "off")
+
+    await light.get_by_role("switch").click(force=True)
+    await expect(other_light).to_have_attribute("data-state", "on")
+    await expect(other_light.locator(".card-status")).to_contain_text("On")
+    state = site.hub.states.get("light.kitchen_light")
+    assert state is not None and state.state == "on" and state.context.origin == "api"
+    # A change made elsewhere (a rule, a wall switch) shows up live in both browsers.
+    await site.hub.services.async_call(
+        "light", "turn_off", target={"entity_id": ["light.kitchen_light"]}
+    )
+    await expect(light).to_have_attribute("data-state", "off")
+    await expect(other_light).to_have_attribute("data-state", "off")
+
+    # The lock asks before unlocking.
+    lock = first.locator("hearth-card[data-entity='lock.front_door_lock']")
+    await lock.get_by_role("button", name="Unlock").click()
+    await first.get_by_role("button", name="Cancel").click()
+    assert site.hub.states.get("lock.front_door_lock").state == "locked"  # type: ignore[union-attr]
+    await lock.get_by_role("button", name="Unlock").click()
+    await first.locator("dialog").get_by_role("button", name="Unlock").click()
+    await expect(lock).to_have_attribute("data-state", "unlocked")
+
+    await shot(first, "home-phone")
+    await shot(second, "home-desktop")
+    second.on("dialog", lambda d: d.accept())
+    await second.locator("hearth-card[data-entity='sensor.kitchen_temperature']").click()
+    await expect(second.locator("dialog svg.chart-full")).to_be_visible()
+    await shot(second, "history-desktop")
+    await second.keyboard.press("Escape")
+    await second.get_by_role("button", name="Notifications").click()
+    await expect(second.locator(".drawer")).to_contain_text("fridge door")
+    await shot(second, "notifications-desktop")
+    for page, size in ((first, "phone"), (second, "desktop")):
+        for route, name in (
+            ("#/settings/people", "settings"),
+            ("#/settings/phone", "settings-qr"),
+            ("#/voice", "voice-off"),
+        ):
+            await page.goto(site.base + "/" + route)
+            await page.wait_for_selector("main.page h1")
+            await shot(page, f"{name}-{size}")
+    assert not first.errors and not second.errors  # type: ignore[attr-defined]
+
+
+async def test_pairing_a_simulated_zigbee_device(
+    site_factory: SiteFactory, browser: Browser
+) -> None:
+    from integrations.zigbee.sim.profiles import make_device
+    from integrations.zigbee.sim.radio import forget_stick, get_stick
+
+    path = f"sim://web-test-{os.getpid()}-{next(_sticks)}"
+    site = await site_factory(zigbee={"radio": "sim", "device": path})
+    try:
+        page = await new_page(browser)
+        await sign_in(page, site)
+        await page.goto(site.base + "/#/pair")
+        await shot(page, "pairing-phone")
+        await page.locator("button.choice[data-protocol=zigbee]").click()
+        await expect(page.locator(".searching")).to_contain_text("Searching")
+        await wait_until(lambda: any(s.progress for s in site.hub.pairing.sessions.values()))
+        stick = get_stick(path)
+        assert stick.air.join(make_device("dimmable_bulb", 7), stick)
+        found = page.locator(".found-device")
+        await expect(found).to_have_attribute("data-stage", "ready", timeout=60_000)
+        await shot(page, "pairing-found-phone")
+        await found.locator("input[name=name]").fill("Desk lamp")
+        await found.locator("select[name=area]").select_option("bedroom")
+        await found.get_by_role("button", name="Save").click()
+        await expect(found).to_contain_text("Saved as “Desk lamp”")
+        device = next(
+            d
+            for d in site.hub.registry.devices.all()
+            if d.integration == "zigbee" and d.name_by_user
+        )
+        assert device.name_by_user == "Desk lamp" and device.area_id == "bedroom"
+        # The new lamp shows up in its room on the home page.
+        await page.goto(site.base + "/#/room/bedroom")
+        entity_ids = [e.entity_id for e in site.hub.registry.entities.for_device(device.id)]
+        light = next(e for e in entity_ids if e.startswith("light."))
+        await expect(page.locator(f"hearth-card[data-entity='{light}']")).to_be_visible()
+        assert not page.errors  # type: ignore[attr-defined]
+    finally:
+        for session in list(site.hub.pairing.sessions):
+            await site.hub.pairing.async_stop(session)
+        forget_stick(path)
+
+
+async def test_voice_console_runs_a_typed_command(
+    site_factory: SiteFactory, browser: Browser
+) -> None:
+    site = await site_factory(voice={})
+    page = await new_page(browser)
+    await sign_in(page, site)
+    await page.goto(site.base + "/#/voice")
+    await page.get_by_role("textbox", name="Command").fill("turn on the kitchen light")
+    await page.get_by_role("button", name="Send").click()
+    reply = page.locator(".bubble.hub").first
+    await expect(reply).not_to_have_class("bubble hub pending")
+    await expect(reply.locator(".intent")).not_to_have_text("none")
+    await expect(reply.locator(".details")).to_contain_text("light.turn_on")
+    await expect(reply.locator(".details")).to_contain_text("total")
+    await wait_until(lambda: site.hub.states.get("light.kitchen_light").state == "on")  # type: ignore[union-attr]
+    await shot(page, "voice-phone")
+    await page.set_viewport_size(DESKTOP)
+    await shot(page, "voice-desktop")
+    assert not page.errors  # type: ignore[attr-defined]
+
+
+async def test_creating_a_rule(site_factory: SiteFactory, browser: Browser) -> None:
+    site = await site_factory(rules={})
+    page = await new_page(browser, DESKTOP)
+    await sign_in(page, site)
+    await page.goto(site.base + "/#/rules")
+    await expect(page.locator(".list")).to_contain_text("No rules yet")
+    await page.get_by_role("link", name="New rule").click()
+    editor = page.get_by_role("textbox", name="Rule YAML")
+    await editor.fill("id: broken\ntriggers: []\nactions: [{service: light.turn_on}]\n  oops")
+    await page.get_by_role("button", name="Save").click()
+    await expect(page.locator("pre.error")).not_to_be_empty()
+    await editor.fill(
+        "id: welcome_home\nname: Welcome home\ntriggers:\n  - platform: state\n"
+        "    entity_id: binary_sensor.front_door\n    to: 'on'\nactions:\n"
+        "  - service: light.turn_on\n    target:\n      entity_id: light.kitchen_light\n"
+    )
+    await page.get_by_role("button", name="Save").click()
+    await expect(page).to_have_url(f"{site.base}/#/rules/welcome_home")
+    manager: Any = site.hub.data["rules"]
+    assert [r["id"] for r in manager.list_rules()] == ["welcome_home"]
+    await site.hub.services.async_call("demo", "simulate", {"device": "front_door", "value": True})
+    await wait_until(lambda: site.hub.states.get("light.kitchen_light").state == "on")  # type: ignore[union-attr]
+    await page.reload()
+    await expect(page.locator(".trace").first).to_be_visible()
+    await shot(page, "rule-editor-desktop")
+    await page.goto(site.base + "/#/rules")
+    switch = page.get_by_role("switch", name="Welcome home enabled")
+    await expect(switch).to_be_checked()
+    await switch.click(force=True)
+    await wait_until(lambda: manager.list_rules()[0]["enabled"] is False)
+    await shot(page, "rules-desktop")
+    await page.set_viewport_size(PHONE)
+    await shot(page, "rules-phone")
+    assert not page.errors  # type: ignore[attr-defined]
