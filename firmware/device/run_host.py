@@ -31,6 +31,8 @@ def main(argv=None):
     parser.add_argument("--trial-seconds", type=float, default=120.0, help="OTA report deadline")
     parser.add_argument("--no-mdns", action="store_true", help="do not announce over mDNS")
     args = parser.parse_args(argv)
+    if args.id is not None and not _valid_id(args.id):
+        parser.error("--id: 1-64 letters, digits, '_' or '-' (it becomes part of MQTT topics)")
     state_dir = os.path.abspath(args.state_dir)
     os.makedirs(state_dir, exist_ok=True)
     ident = os.path.join(state_dir, "device.json")
@@ -50,6 +52,11 @@ def main(argv=None):
     )
     ota.TRIAL_MS = int(args.trial_seconds * 1000)
     bootloader.run(os.path.join(HERE, "app"))
+
+
+def _valid_id(value):
+    allowed = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
+    return 0 < len(value) <= 64 and all(c in allowed for c in value)
 
 
 if __name__ == "__main__":
