@@ -106,7 +106,7 @@ class Device:
                         raise
                     self.error = _reason(err)
                     hal.log("net: bring-up failed, retry in", self._backoff, "ms:", self.error)
-                    self._retry_at = hal.ticks_ms() + self._backoff
+                    self._retry_at = hal.ticks_add(hal.ticks_ms(), self._backoff)
                     self._backoff = min(self._backoff * 2, MAX_BACKOFF_MS)
             hal.sleep_ms(LOOP_MS)
 

@@ -34,6 +34,10 @@ def ticks_diff(a, b):
     return time.ticks_diff(a, b)
 
 
+def ticks_add(a, delta):
+    return time.ticks_add(a, delta)
+
+
 def sleep_ms(ms):
     time.sleep_ms(ms)
 

@@ -65,6 +65,10 @@ def ticks_diff(a, b):
     return a - b
 
 
+def ticks_add(a, delta):
+    return a + delta
+
+
 def sleep_ms(ms):
     time.sleep(ms / 1000)
 
