@@ -34,6 +34,8 @@ def test_cleaner_cycle_moving_cleaning_returning_docked() -> None:
     t = 0.0
     for _ in range(200):
         t = run(robot, t, 1)
+        # What the "clean room" select reports must always be one of its options.
+        assert robot.state()["target_room"] == "kitchen"
         if robot.status != seen[-1]:
             seen.append(robot.status)
     assert seen == ["moving", "cleaning", "returning", "docked"]

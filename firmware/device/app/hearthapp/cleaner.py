@@ -39,6 +39,8 @@ class Cleaner:
         self.paused_status = None
         self.error = None
         self.locates = 0
+        # The "clean room" select shows the room last asked for (a select needs a valid option).
+        self.last_room = sorted(ROOMS)[0]
         self._last = now_ms / 1000
 
     def entities(self):
@@ -71,7 +73,7 @@ class Cleaner:
             "battery": int(self.battery),
             "battery_level": int(self.battery),
             "room": self.room or "dock",
-            "target_room": self.queue[0] if self.queue else (self.room or "none"),
+            "target_room": self.last_room,
             "queue": list(self.queue),
             "error": self.error,
             "locates": self.locates,
@@ -189,6 +191,7 @@ class Cleaner:
             raise ValueError("battery too low to start")
         self.error = None
         self.paused_status = None
+        self.last_room = rooms[-1]
         self.room = rooms[0]
         self.queue = list(rooms[1:])
         self.status = "moving"
