@@ -1,4 +1,29 @@
-"""Zigbee through the real zigpy stack: sim/znp/ezsp radios, pairing, OTA, backups."""
+"""Zigbee through the real zigpy stack: sim/znp/ezsp radios, pairing, OTA, backups.
+
+Configuration (``zigbee:`` in configuration.yaml)::
+
+    zigbee:
+      radio: sim                 # sim (simulated stick), znp (TI) or ezsp (Silicon Labs)
+      device: sim://hearth       # serial port, or sim://<name> for the simulated stick
+      channel: 15
+      ota_dir: firmware/zigbee   # folder of Zigbee OTA image files (default: the repo's)
+      mains_timeout: 7200        # seconds of silence before a mains device is unavailable
+      battery_timeout: 90000     # the same for battery (sleepy) devices
+      availability_interval: 60  # how often availability is checked, seconds
+      reconnect_max: 60          # longest pause between attempts after the radio is lost
+      # Simulated radio only: virtual devices in pairing mode near the stick. They join
+      # when permit-join opens (from the dashboard, the API or `hearth pair zigbee`), so a
+      # person or a browser test can pair a device with no test hooks.
+      sim_devices: [color_bulb, door_contact]
+      sim_join: one              # one device per permit-join opening, or all at once
+      sim_join_delay: 0.5        # seconds after joining opens before a device joins
+
+``sim_devices`` kinds: colour_bulb (color_bulb, bulb), dimmable_bulb (dimmer), metering_plug
+(plug, smart_plug), temp_humidity_sensor (temperature_sensor), door_contact (contact),
+motion_sensor (motion), thermostat, door_lock (lock), wireless_button (button, remote). The n-th
+device of a kind always has the same IEEE address, so one paired before a restart comes back on
+its own, with its entities and names.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +34,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from hub.errors import EntityNotFound, IntegrationError
+from hub.errors import ConfigError, EntityNotFound, IntegrationError
 from hub.integration import (
     STAGE_CONFIGURED,
     STAGE_DONE,
@@ -30,6 +55,8 @@ from .availability import AvailabilityPolicy
 from .gateway import DeviceProgress, ZigbeeGateway
 from .ota import OtaProgress, async_find_update, async_update_device
 from .radio import RADIO_TYPES, RadioConfig, RadioLibraryMissing
+from .sim import VirtualDevice
+from .sim_devices import place_sim_devices, resolve_kinds, withdraw_sim_devices
 
 __all__ = ["EVENT_ZIGBEE_OTA", "INTEGRATION", "ZigbeeIntegration"]
 
@@ -66,6 +93,9 @@ class ZigbeeIntegration(Integration):
             "battery_timeout": Field("float", min=1, default=90000.0, description="seconds"),
             "availability_interval": Field("float", min=0.05, default=60.0),
             "reconnect_max": Field("float", min=0.05, max=600, default=60.0),
+            "sim_devices": Field("str_list", default=[], description="virtual devices to pair"),
+            "sim_join": Field("enum", choices=("one", "all"), default="one"),
+            "sim_join_delay": Field("float", min=0, max=60, default=0.5),
         }
     )
 
@@ -84,12 +114,26 @@ class ZigbeeIntegration(Integration):
             backoff=tuple(min(s, top) for s in (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)),
         )
         self._unregister: list[Any] = []
+        self.sim_devices: list[VirtualDevice] = []
 
     async def async_setup(self) -> None:
+        try:
+            sim_kinds = resolve_kinds(self.config.get("sim_devices") or [])
+        except ValueError as err:
+            raise ConfigError(f"zigbee.sim_devices: {err}", str(self.hub.config.file)) from None
+        if sim_kinds and self.gateway.radio.radio != "sim":
+            raise ConfigError("zigbee.sim_devices needs radio: sim", str(self.hub.config.file))
         try:
             await self.gateway.async_start()
         except RadioLibraryMissing as err:
             raise IntegrationError(str(err)) from err
+        if sim_kinds and self.gateway.app is not None:
+            self.sim_devices = place_sim_devices(
+                self.gateway.app,
+                sim_kinds,
+                join_all=self.config.get("sim_join") == "all",
+                join_delay=float(self.config.get("sim_join_delay", 0.5)),
+            )
         self._unregister.append(
             self.hub.services.async_register(
                 "zigbee",
@@ -111,6 +155,7 @@ class ZigbeeIntegration(Integration):
     async def async_teardown(self) -> None:
         for unregister in self._unregister:
             unregister()
+        withdraw_sim_devices(self.gateway.app, self.sim_devices)
         await self.gateway.async_stop()
 
     async def async_pair(self, request: PairingRequest) -> AsyncIterator[PairingProgress]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import zigpy.device
+import zigpy.types as t
 
-__all__ = ["AvailabilityPolicy", "is_mains_powered"]
+__all__ = ["AvailabilityPolicy", "LastHeard", "is_mains_powered"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,13 +22,39 @@ class AvailabilityPolicy:
         """The silence allowed for this device."""
         return self.mains_timeout_s if is_mains_powered(device) else self.battery_timeout_s
 
-    def is_available(self, device: zigpy.device.ZigbeeDevice, now: float | None = None) -> bool:
-        """True if the device was heard from within its timeout."""
-        last_seen = device.last_seen
-        if last_seen is None:
-            return False
-        now = time.time() if now is None else now
-        return now - last_seen <= self.timeout_for(device)
+    def is_available(self, device: zigpy.device.ZigbeeDevice, heard_at: float, now: float) -> bool:
+        """True if the device was heard from within its timeout (times on the hub's clock)."""
+        return now - heard_at <= self.timeout_for(device)
+
+
+@dataclass(slots=True)
+class LastHeard:
+    """When each device was last heard, on the hub's clock.
+
+    zigpy stamps `last_seen` with the wall clock; Hearth measures silence on `hub.clock` (so
+    tests can move time), noting the hub time whenever zigpy's stamp changes.
+    """
+
+    _stamp: dict[t.EUI64, float | None] = field(default_factory=dict)
+    _heard: dict[t.EUI64, float] = field(default_factory=dict)
+
+    def observe(self, device: zigpy.device.ZigbeeDevice, now: float) -> float:
+        """Note the device's zigpy stamp; return the hub time it was last heard."""
+        stamp = device.last_seen
+        if device.ieee not in self._heard or stamp != self._stamp.get(device.ieee):
+            # New to us (a grace period starts now) or zigpy heard it since the last look.
+            self._heard[device.ieee] = now
+        self._stamp[device.ieee] = stamp
+        return self._heard[device.ieee]
+
+    def heard(self, ieee: t.EUI64, now: float) -> None:
+        """The device was just heard (joined, rejoined, answered)."""
+        self._heard[ieee] = now
+
+    def forget(self, ieee: t.EUI64) -> None:
+        """Drop a removed device."""
+        self._stamp.pop(ieee, None)
+        self._heard.pop(ieee, None)
 
 
 def is_mains_powered(device: zigpy.device.ZigbeeDevice) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ import zigpy.types as t
 from hub.const import EVENT_DEVICE_JOINED, EVENT_DEVICE_LEFT, EVENT_DEVICE_UNAVAILABLE
 from hub.entity import DeviceInfo, Entity
 
-from .availability import AvailabilityPolicy
+from .availability import AvailabilityPolicy, LastHeard
 from .backup import BackupStore
 from .configure import ConfigureResult, async_configure_device
 from .entities import build_entity
@@ -64,6 +63,7 @@ class ZigbeeGateway:
         self.radio = radio
         self.ota_dir = ota_dir
         self.availability = availability
+        self.last_heard = LastHeard()
         self.backoff = backoff
         self.app: zigpy.application.ControllerApplication | None = None
         self.backups = BackupStore(hub.config_dir / ".storage" / "zigbee_backups.json")
@@ -75,6 +75,8 @@ class ZigbeeGateway:
         self._reconnect: asyncio.Task[None] | None = None
         self._stopping = False
         self.reconnects = 0
+        # Pauses taken between reconnect attempts since the radio was last lost.
+        self.reconnect_delays: list[float] = []
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -143,6 +145,7 @@ class ZigbeeGateway:
     # -- zigpy listener callbacks (called synchronously by zigpy) ------------------------
 
     def device_joined(self, device: zigpy.device.ZigbeeDevice) -> None:
+        self.last_heard.heard(device.ieee, self.hub.clock.time())
         self._report(DeviceProgress(str(device.ieee), "joined", "device joined the network"))
         self._report(DeviceProgress(str(device.ieee), "interviewing", "reading descriptors"))
         self.hub.bus.async_fire(
@@ -237,6 +240,7 @@ class ZigbeeGateway:
         return tuple(ids), device_id
 
     async def _async_remove_entities(self, ieee: t.EUI64) -> None:
+        self.last_heard.forget(ieee)
         for entity in self.entities.pop(ieee, []):
             if entity.entity_id is not None:
                 # Keep the registry entry: a re-paired device gets its ids and names back.
@@ -277,19 +281,20 @@ class ZigbeeGateway:
 
     async def _async_availability_loop(self) -> None:
         while True:
-            await asyncio.sleep(self.availability.check_interval_s)
+            await self.hub.clock.async_sleep(self.availability.check_interval_s)
             self.check_availability()
 
-    def check_availability(self, now: float | None = None) -> None:
+    def check_availability(self) -> None:
         """Mark entities of silent devices unavailable (and heard ones available)."""
         if self.app is None or not self.connected.is_set():
             return
-        now = time.time() if now is None else now
+        now = self.hub.clock.time()
         for ieee, entities in self.entities.items():
             device = self.app.devices.get(ieee)
             if not isinstance(device, zigpy.device.ZigbeeDevice):
                 continue
-            available = self.availability.is_available(device, now)
+            heard_at = self.last_heard.observe(device, now)
+            available = self.availability.is_available(device, heard_at, now)
             was = any(e.available for e in entities)
             for entity in entities:
                 entity.async_set_available(available)
@@ -307,9 +312,11 @@ class ZigbeeGateway:
             with contextlib.suppress(Exception):
                 await old.shutdown()
         attempt = 0
+        self.reconnect_delays = []
         while not self._stopping:
             delay = self.backoff[min(attempt, len(self.backoff) - 1)]
-            await asyncio.sleep(delay)
+            self.reconnect_delays.append(delay)
+            await self.hub.clock.async_sleep(delay)
             attempt += 1
             try:
                 self.app = await self._async_open()

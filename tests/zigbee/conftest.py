@@ -4,16 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import zigpy.application
 import zigpy.device
+from zigpy.zcl import foundation
 
+from hub.clock import Clock
+from hub.core import Hub
+from hub.integration import PairingRequest
+from hub.services import Target
+from integrations.zigbee import ZigbeeIntegration
 from integrations.zigbee.radio import RadioConfig, controller_class, zigpy_config
-from integrations.zigbee.sim import SimAir, SimControllerApplication, forget_stick, get_stick
+from integrations.zigbee.sim import (
+    SimAir,
+    SimControllerApplication,
+    SimStick,
+    VirtualDevice,
+    forget_stick,
+    get_stick,
+)
 
 _counter = itertools.count()
 
@@ -73,3 +86,136 @@ async def join(app: zigpy.application.ControllerApplication, *devices: Any) -> N
         assert app.stick.air.join(device, app.stick)
     interviews: Interviews = app.interviews  # type: ignore[attr-defined]
     await wait_for(lambda: all(d.ieee in interviews.done for d in devices))
+
+
+# -- a hub running the zigbee integration -------------------------------------------------
+
+_homes = itertools.count()
+
+
+class Home:
+    """A hub running the zigbee integration on a private simulated air."""
+
+    def __init__(self, hub: Hub, stick: SimStick) -> None:
+        self.hub = hub
+        self.stick = stick
+        self.zigbee: ZigbeeIntegration = hub.integrations["zigbee"]  # type: ignore[assignment]
+
+    @property
+    def air(self) -> SimAir:
+        return self.stick.air
+
+    async def pair(self, *devices: VirtualDevice, duration: float = 2.0) -> list[Any]:
+        """Open joining, join the devices, return the progress steps of the whole window."""
+        steps: list[Any] = []
+
+        async def run() -> None:
+            async for step in self.zigbee.async_pair(PairingRequest("zigbee", duration)):
+                steps.append(step)
+
+        task = asyncio.ensure_future(run())
+        await wait_for(lambda: bool(steps))
+        for device in devices:
+            assert self.air.join(device, self.stick)
+        await wait_for(
+            lambda: sum(1 for s in steps if s.stage == "ready") >= len(devices), timeout=60
+        )
+        await task
+        return steps
+
+    def entity(self, vdev: VirtualDevice, domain: str, device_class: str | None = None) -> str:
+        """The entity id of `vdev`'s entity in `domain` (and device class, if given)."""
+        for entity in self.zigbee.gateway.entities[vdev.ieee]:
+            if entity.domain == domain and device_class in (None, entity.device_class):
+                assert entity.entity_id is not None
+                return entity.entity_id
+        raise AssertionError(f"no {domain} entity for {vdev}")
+
+    def entity_ids(self, vdev: VirtualDevice) -> set[str]:
+        return {e.entity_id or "" for e in self.zigbee.gateway.entities.get(vdev.ieee, [])}
+
+    def device_id(self, vdev: VirtualDevice) -> str:
+        entry = self.hub.registry.devices.find_by_identifier(("zigbee", str(vdev.ieee)))
+        assert entry is not None
+        return entry.id
+
+    def frames_to(
+        self, vdev: VirtualDevice, cluster_id: int
+    ) -> list[tuple[foundation.ZCLHeader, bytes]]:
+        """ZCL frames the coordinator sent to `vdev` on a cluster, oldest first."""
+        out = []
+        for packet in self.stick.sent:
+            if (
+                packet.dst is not None
+                and packet.dst.address == vdev.nwk
+                and packet.cluster_id == cluster_id
+            ):
+                hdr, _ = foundation.ZCLHeader.deserialize(packet.data.serialize())
+                out.append((hdr, packet.data.serialize()))
+        return out
+
+    def state(self, entity_id: str) -> Any:
+        return self.hub.states.get(entity_id)
+
+    async def until_state(self, entity_id: str, value: str, **attrs: Any) -> None:
+        """Wait until the entity has `value` (and the given attributes)."""
+
+        def ok() -> bool:
+            st = self.hub.states.get(entity_id)
+            return (
+                st is not None
+                and st.state == value
+                and all(st.attributes.get(k) == v for k, v in attrs.items())
+            )
+
+        await wait_for(ok)
+
+    async def call(self, domain: str, service: str, entity_id: str, **data: Any) -> Any:
+        return await self.hub.services.async_call(
+            domain, service, data, target=Target(entity_ids=(entity_id,))
+        )
+
+
+HomeFactory = Callable[..., Awaitable[Home]]
+
+
+@pytest.fixture
+async def make_home(hub_factory: Any, tmp_path: Path) -> AsyncIterator[HomeFactory]:
+    """Start hubs running zigbee: `await make_home(air=..., path=..., clock=..., **options)`."""
+    sticks: list[SimStick] = []
+
+    async def make(
+        *,
+        air: SimAir | None = None,
+        path: str | None = None,
+        config_dir: Path | None = None,
+        clock: Clock | None = None,
+        **options: Any,
+    ) -> Home:
+        path = path or f"sim://hub-{next(_homes)}"
+        stick = get_stick(path, air or SimAir())
+        sticks.append(stick)
+        ota = tmp_path / "ota"
+        ota.mkdir(exist_ok=True)
+        config = {
+            "device": path,
+            "ota_dir": str(ota),
+            "availability_interval": 0.1,
+            "reconnect_max": 0.2,
+            **options,
+        }
+        hub = await hub_factory(config_dir=config_dir, clock=clock, zigbee=config)
+        return Home(hub, stick)
+
+    yield make
+    # hub_factory stops the hubs after this; the devices' report loops stop here.
+    for stick in sticks:
+        for device in stick.air.devices.values():
+            device.stop()
+        forget_stick(stick.path)
+
+
+@pytest.fixture
+async def home(make_home: HomeFactory) -> Home:
+    """A hub with zigbee on a fresh simulated stick and air."""
+    return await make_home()

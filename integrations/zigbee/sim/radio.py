@@ -39,6 +39,10 @@ class SimStick:
         self.plugged = True
         self.sent: deque[t.ZigbeePacket] = deque(maxlen=SENT_LOG_SIZE)
         self.app: SimControllerApplication | None = None
+        # Devices in pairing mode near the stick: they join when permit-join opens.
+        self.waiting: deque[VirtualDevice] = deque()
+        self.join_all = False
+        self.join_delay = 0.5
 
     @property
     def network(self) -> t.ExtendedPanId | None:
@@ -55,6 +59,19 @@ class SimStick:
     def plug(self) -> None:
         """Put the stick back in."""
         self.plugged = True
+
+    def join_waiting(self) -> list[VirtualDevice]:
+        """Join the next waiting device (or all of them) if the network permits joins."""
+        joined: list[VirtualDevice] = []
+        while self.waiting:
+            device = self.waiting[0]
+            if not self.air.join(device, self):
+                break  # joining closed again (or no radio): they keep waiting
+            self.waiting.popleft()
+            joined.append(device)
+            if not self.join_all:
+                break
+        return joined
 
 
 class SimAir:
@@ -260,7 +277,11 @@ class SimControllerApplication(zigpy.application.ControllerApplication):
         self.stick.air.deliver(self.stick, packet)
 
     async def permit_ncp(self, time_s: int = 60) -> None:
-        self._permit_until = asyncio.get_running_loop().time() + time_s
+        loop = asyncio.get_running_loop()
+        self._permit_until = loop.time() + time_s
+        if time_s > 0 and self.stick.waiting:
+            # A short pause, as a person needs to press the button after opening joins.
+            loop.call_later(self.stick.join_delay, self.stick.join_waiting)
 
     async def permit_with_link_key(
         self, node: t.EUI64, link_key: t.KeyData, time_s: int = 60
