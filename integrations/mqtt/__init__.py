@@ -1,0 +1,1 @@
+"""MQTT: Home Assistant discovery, embedded broker, state stream, Wi-Fi pairing."""

@@ -1,0 +1,231 @@
+"""What every discovered MQTT entity shares: identity, device, availability, subscriptions."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from hub.entity import DeviceInfo, Entity
+
+from .client import MqttClient, ReceivedMessage
+from .discovery import DiscoveryConfig, DiscoveryError
+from .options import Options
+from .template import Template, TemplateRenderError, render_optional
+
+_LOGGER = logging.getLogger(__name__)
+
+DOMAIN = "mqtt"
+MAX_STATE_BYTES = 256 * 1024
+# Hearth sends commands at least at QoS 1 so a command made while the broker is briefly away
+# is queued and delivered, not silently dropped (Home Assistant would use the config's QoS).
+MIN_COMMAND_QOS = 1
+
+# A state handler returns True when the entity changed and its state should be written.
+StateHandler = Callable[[ReceivedMessage], bool]
+
+
+@dataclass(frozen=True)
+class AvailabilitySource:
+    """One topic that says whether the device is there."""
+
+    topic: str
+    payload_available: str = "online"
+    payload_not_available: str = "offline"
+    template: Template | None = None
+
+
+class MqttEntity(Entity):
+    """Base of the discovered entities; a component class also inherits its domain class."""
+
+    def __init__(self, client: MqttClient, config: DiscoveryConfig) -> None:
+        self.client = client
+        self.discovery = config
+        self.opts = options = Options(config.data)
+        device_info = _device_info(options)
+        super().__init__(
+            config.unique_id,
+            _entity_name(options, device_info, config),
+            device_info=device_info,
+            device_class=options.text("device_class"),
+            icon=options.text("icon"),
+        )
+        self.qos = options.qos()
+        self.retain = options.flag("retain", False)
+        self.encoding = options.text("encoding", "utf-8") or "utf-8"
+        self._availability = _availability_sources(options)
+        self._availability_mode = options.text("availability_mode", "latest")
+        if self._availability_mode not in ("latest", "all", "any"):
+            raise DiscoveryError(f"unknown availability_mode {self._availability_mode!r}")
+        self._availability_state: dict[str, bool] = {}
+        self._latest_available: bool | None = None
+        self._unsubscribers: list[Callable[[], None]] = []
+        # Devices with an availability topic are unavailable until they say they are there.
+        self.available = not self._availability
+
+    # -- for components ---------------------------------------------------------------------
+
+    def state_topics(self) -> list[tuple[str, StateHandler]]:
+        """The topics this entity listens to, with their handlers."""
+        return []
+
+    def publish(self, topic: str, payload: str | bytes) -> None:
+        """Send a command (queued at QoS >= 1 while the broker is unreachable)."""
+        self.client.async_publish(topic, payload, max(self.qos, MIN_COMMAND_QOS), self.retain)
+
+    @staticmethod
+    def render_state(template: Template | None, message: ReceivedMessage) -> str:
+        """The payload as text, through the value template if there is one."""
+        return render_optional(template, message.payload)
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def async_added_to_hub(self) -> None:
+        for source in self._availability:
+            self._subscribe(source.topic, self._availability_handler(source))
+        for topic, handler in self.state_topics():
+            self._subscribe(topic, handler)
+
+    async def async_will_remove(self) -> None:
+        for unsubscribe in self._unsubscribers:
+            unsubscribe()
+        self._unsubscribers.clear()
+
+    @property
+    def extra_attributes(self) -> dict[str, Any]:
+        return {"discovery_topic": self.discovery.id.key}
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _subscribe(self, topic: str, handler: StateHandler) -> None:
+        def on_message(message: ReceivedMessage) -> None:
+            if len(message.payload) > MAX_STATE_BYTES:
+                _LOGGER.warning(
+                    "%s: ignoring %d-byte payload on %s", self, len(message.payload), topic
+                )
+                return
+            try:
+                changed = handler(message)
+            except (TemplateRenderError, ValueError, TypeError, KeyError) as err:
+                _LOGGER.warning(
+                    "%s: ignoring payload on %s (%s): %r",
+                    self,
+                    message.topic,
+                    err,
+                    message.payload[:120],
+                )
+                return
+            if changed and self.hub is not None:
+                self.async_write_state()
+
+        self._unsubscribers.append(self.client.async_subscribe(topic, on_message, self.qos))
+
+    def _availability_handler(self, source: AvailabilitySource) -> StateHandler:
+        def handle(message: ReceivedMessage) -> bool:
+            value = render_optional(source.template, message.payload)
+            if value == source.payload_available:
+                present = True
+            elif value == source.payload_not_available:
+                present = False
+            else:
+                raise ValueError(f"unexpected availability payload {value!r}")
+            self._availability_state[source.topic] = present
+            self._latest_available = present
+            before = self.available
+            self.available = self._compute_available()
+            return before != self.available
+
+        return handle
+
+    def _compute_available(self) -> bool:
+        states = self._availability_state
+        if self._availability_mode == "all":
+            return len(states) == len(self._availability) and all(states.values())
+        if self._availability_mode == "any":
+            return any(states.values())
+        return bool(self._latest_available)
+
+
+def parse_bool_payload(value: str, on: str, off: str) -> bool | None:
+    """True for ``on``, False for ``off``, None for an empty payload (unknown)."""
+    if value == on:
+        return True
+    if value == off:
+        return False
+    if value in ("", "None"):
+        return None
+    raise ValueError(f"expected {on!r} or {off!r}, got {value[:40]!r}")
+
+
+def _availability_sources(options: Options) -> tuple[AvailabilitySource, ...]:
+    sources: list[AvailabilitySource] = []
+    available = options.payload("payload_available", "online")
+    not_available = options.payload("payload_not_available", "offline")
+    topic = options.topic("availability_topic")
+    if topic is not None:
+        sources.append(
+            AvailabilitySource(
+                topic, available, not_available, options.template("availability_template")
+            )
+        )
+    for item in options.data.get("availability") or ():
+        entry = Options(item)
+        sources.append(
+            AvailabilitySource(
+                str(entry.topic("topic")),
+                entry.payload("payload_available", available),
+                entry.payload("payload_not_available", not_available),
+                entry.template("value_template"),
+            )
+        )
+    return tuple(sources)
+
+
+def _device_info(options: Options) -> DeviceInfo | None:
+    device = options.data.get("device")
+    if not isinstance(device, dict):
+        return None
+    dev = Options(device)
+    identifiers: list[tuple[str, str]] = []
+    raw_ids = device.get("identifiers")
+    if isinstance(raw_ids, str | int) and not isinstance(raw_ids, bool):
+        raw_ids = [raw_ids]
+    if raw_ids is not None:
+        if not isinstance(raw_ids, list):
+            raise DiscoveryError("device identifiers must be a list")
+        for item in raw_ids:
+            if isinstance(item, bool) or not isinstance(item, str | int):
+                raise DiscoveryError("device identifiers must be text")
+            identifiers.append((DOMAIN, str(item)))
+    for connection in device.get("connections") or ():
+        if (
+            isinstance(connection, list)
+            and len(connection) == 2
+            and all(isinstance(c, str) for c in connection)
+        ):
+            identifiers.append((connection[0], connection[1].lower()))
+        else:
+            raise DiscoveryError("device connections must be [type, value] pairs")
+    if not identifiers:
+        return None
+    via = dev.text("via_device")
+    return DeviceInfo(
+        identifiers=tuple(identifiers),
+        name=dev.text("name") or identifiers[0][1],
+        manufacturer=dev.text("manufacturer"),
+        model=dev.text("model"),
+        sw_version=dev.text("sw_version"),
+        suggested_area=dev.text("suggested_area"),
+        via_device=(DOMAIN, via) if via else None,
+    )
+
+
+def _entity_name(options: Options, device: DeviceInfo | None, config: DiscoveryConfig) -> str:
+    name = options.text("name")
+    if device is not None:
+        # Home Assistant's rule: a null name means "the device itself"; otherwise prefix it.
+        if name is None:
+            return device.name
+        return name if name.startswith(device.name) else f"{device.name} {name}"
+    return name or config.id.object_id.replace("_", " ")
