@@ -13,6 +13,7 @@ from .timespec import local_zone
 if TYPE_CHECKING:
     from hub.core import Hub
 
+    from .modes import RunController
     from .scene import Scene
 
 __all__ = ["Env"]
@@ -28,6 +29,7 @@ class Env:
         self.zone = local_zone(self.location.time_zone)
         self.globals: dict[str, Callable[..., Any]] = template_globals(hub)
         self.scenes: Mapping[str, Scene] = {}
+        self.active_runs: set[RunController] = set()
 
     def now(self) -> datetime:
         """The current local time."""

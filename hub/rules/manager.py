@@ -309,8 +309,9 @@ class RuleManager:
 
     async def async_wait_idle(self) -> None:
         """Wait for every run to end and its trace to be written (tests)."""
-        for rule in list(self._rules.values()):
-            await rule.controller.async_wait_idle()
+        while self.env.active_runs:
+            for controller in list(self.env.active_runs):
+                await controller.async_wait_idle()
         await self.async_flush()
 
     # -- internals ----------------------------------------------------------------------------

@@ -20,7 +20,14 @@ class RunController:
     """single: ignore new runs while one is going; restart: cancel it and start again;
     queued: run one after another (at most `max` waiting); parallel: up to `max` at once."""
 
-    def __init__(self, mode: str, max_runs: int, name: str, start_task: TaskStarter) -> None:
+    def __init__(
+        self,
+        mode: str,
+        max_runs: int,
+        name: str,
+        start_task: TaskStarter,
+        active: set[RunController] | None = None,
+    ) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}")
         self.mode = mode
@@ -30,6 +37,8 @@ class RunController:
         self.running: set[asyncio.Task[None]] = set()
         self._queue: collections.deque[RunFactory] = collections.deque()
         self.dropped = 0
+        # Controllers with work, shared by a manager so waiting for idle skips quiet rules.
+        self._active = active if active is not None else set()
 
     @property
     def queued(self) -> int:
@@ -69,6 +78,7 @@ class RunController:
             await asyncio.sleep(0)
 
     def _start(self, factory: RunFactory) -> None:
+        self._active.add(self)
         task = self._start_task(factory(), f"rule {self.name}")
         self.running.add(task)
         task.add_done_callback(self._done)
@@ -77,3 +87,5 @@ class RunController:
         self.running.discard(task)
         if self.mode == "queued" and self._queue and not self.running:
             self._start(self._queue.popleft())
+        elif not self.running and not self._queue:
+            self._active.discard(self)

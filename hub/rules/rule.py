@@ -39,7 +39,7 @@ class Rule:
         self._save_trace = save_trace
         self._detaches: list[Callable[[], None]] = []
         self.controller = RunController(
-            config.mode, config.max_runs, config.id, env.hub.async_create_task
+            config.mode, config.max_runs, config.id, env.hub.async_create_task, env.active_runs
         )
 
     @property

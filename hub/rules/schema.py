@@ -3,6 +3,8 @@ from the dashboard, validated into frozen configs. Errors name file, line, rule 
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -67,6 +69,25 @@ class Document:
 
 def parse_document(text: str, file: str, known_scenes: frozenset[str] = frozenset()) -> Document:
     """Parse and validate a whole rules file; any problem rejects it (RulesInvalid)."""
+    with _gc_paused():
+        return _parse_document(text, file, known_scenes)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    # Parsing builds hundreds of thousands of small objects; the cyclic collector would rescan
+    # them again and again (10,000 rules: 8.6 s instead of 2.2 s). Reference counting still
+    # frees garbage meanwhile, and the pause ends with the parse.
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _parse_document(text: str, file: str, known_scenes: frozenset[str]) -> Document:
     raw = parse_yaml(text, file)
     chk = Checker(file)
     scenes: dict[str, Scene] = {}
