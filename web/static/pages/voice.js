@@ -25,7 +25,7 @@ export function voicePage() {
   function showResult(entry, r) {
     if (r.transcript && entry.firstChild.textContent === "🎙") entry.firstChild.textContent = r.transcript;
     const t = r.timings || {};
-    const actions = (r.actions || []).map((a) => h("li", {}, `${a.domain}.${a.service}`, " → ", (a.entity_ids || a.target?.entity_id || []).join(", ") || JSON.stringify(a.target || {})));
+    const actions = (r.actions || []).map((a) => h("li", {}, a.domain && !String(a.service).includes(".") ? `${a.domain}.${a.service}` : a.service, " → ", (a.entity_ids || a.target?.entity_id || []).join(", ") || JSON.stringify(a.target || {})));
     entry.lastChild.replaceWith(h("div", { class: `bubble hub${r.error ? " error" : ""}`, dataset: { intent: r.intent || "" } },
       h("div", { class: "reply" }, r.reply || r.error || "(no reply)"),
       h("dl", { class: "details" },
