@@ -255,3 +255,54 @@ async def test_creating_a_rule(site_factory: SiteFactory, browser: Browser) -> N
     await page.set_viewport_size(PHONE)
     await shot(page, "rules-phone")
     assert not page.errors  # type: ignore[attr-defined]
+
+
+async def test_hold_to_talk_streams_the_microphone(
+    site_factory: SiteFactory, tmp_path: Path
+) -> None:
+    """Chromium's fake microphone plays espeak-ng speech; the pipeline hears the command."""
+    import shutil
+    import subprocess
+
+    if shutil.which("espeak-ng") is None or shutil.which("sox") is None:
+        pytest.skip("espeak-ng and sox are needed to make the spoken clip")
+    raw, clip = tmp_path / "raw.wav", tmp_path / "clip.wav"
+    subprocess.run(
+        ["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(raw), "turn on the kitchen light"],
+        check=True,
+    )
+    # Silence around the words, at the rate the browser captures (it resamples to 16 kHz itself).
+    subprocess.run(
+        ["sox", str(raw), "-r", "48000", "-c", "1", "-b", "16", str(clip), "pad", "0.5", "3"],
+        check=True,
+    )
+    site = await site_factory(voice={})
+    args = [
+        *ARGS,
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={clip}%noloop",
+    ]
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=args)
+        try:
+            page = await new_page(browser)
+            await sign_in(page, site)
+            await page.goto(site.base + "/#/voice")
+            talk = page.get_by_role("button", name="Hold to talk")
+            await expect(talk).to_be_enabled()
+            box = await talk.bounding_box()
+            assert box is not None
+            await page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            await page.mouse.down()
+            await expect(talk).to_have_class("talk on")
+            await page.wait_for_timeout(4000)
+            await page.mouse.up()
+            reply = page.locator(".bubble.hub").first
+            await expect(reply).not_to_have_class("bubble hub pending", timeout=60_000)
+            await expect(reply.locator(".details")).to_contain_text("light.turn_on")
+            await wait_until(lambda: site.hub.states.get("light.kitchen_light").state == "on")  # type: ignore[union-attr]
+            await expect(page.locator(".bubble.you").first).to_contain_text("kitchen light")
+            assert not page.errors  # type: ignore[attr-defined]
+        finally:
+            await browser.close()
