@@ -13,7 +13,7 @@ from .source import line_of
 from .templates import Template, TemplateError, is_template
 from .timespec import parse_duration, parse_time_of_day
 
-__all__ = ["Checker", "Invalid"]
+__all__ = ["Checker", "Invalid", "join_path", "state_text"]
 
 
 class Invalid(Exception):
@@ -59,6 +59,24 @@ class Checker:
             if key not in allowed:
                 hint = ", ".join(sorted(allowed))
                 self.error(node, key, _join(path, key), f"unknown option (expected one of {hint})")
+
+    def kind(
+        self,
+        node: Mapping[str, Any],
+        key: str,
+        table: Mapping[str, tuple[tuple[str, ...], Any]],
+        path: str,
+        extra: tuple[str, ...] = (),
+    ) -> Any:
+        """The parser `table[node[key]]` for a kind-tagged item, after checking its other keys."""
+        kind = node.get(key)
+        entry = table.get(kind) if isinstance(kind, str) else None
+        if entry is None:
+            known = ", ".join(table)
+            raise self.error(node, key, _join(path, key), f"expected one of {known}, got {kind!r}")
+        allowed, parse = entry
+        self.only(node, {key, *extra, *allowed}, path)
+        return parse
 
     def required(self, node: Mapping[str, Any], key: str, path: str) -> Any:
         """node[key], which must be present and not empty."""
@@ -240,6 +258,15 @@ class Checker:
         if isinstance(value, list):
             return tuple(self.value(v, value, i, f"{path}[{i}]") for i, v in enumerate(value))
         return value
+
+
+def state_text(value: Any) -> str | None:
+    """A state or attribute value as the text rules compare (booleans as on/off)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
 
 
 def _join(path: str, key: str) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from .checker import Checker, Invalid, join_path
+from .checker import Checker, Invalid, join_path, state_text
 from .env import Env
 from .sun import SUN_EVENTS, sun_event_on
 from .templates import Template, TemplateError
@@ -48,7 +48,7 @@ class StateCondition(Condition):
             if state is None:
                 return False
             value = state.state if self.attribute is None else state.attributes.get(self.attribute)
-            if _text(value) not in self.states:
+            if state_text(value) not in self.states:
                 return False
             if self.for_ and env.hub.clock.now() - state.last_changed < timedelta(
                 seconds=self.for_
@@ -200,18 +200,8 @@ def parse_condition(chk: Checker, raw: Any, where: tuple[Any, Any], path: str) -
     if isinstance(raw, str):
         return TemplateCondition(chk.compile(raw, where[0], where[1], path))
     node = chk.mapping(raw, where[0], where[1], path)
-    kind = node.get("condition")
-    parser = KINDS.get(kind) if isinstance(kind, str) else None
-    if parser is None:
-        raise chk.error(
-            node,
-            "condition",
-            join_path(path, "condition"),
-            f"expected one of {', '.join(KINDS)}, got {kind!r}",
-        )
-    allowed, parse = parser
-    chk.only(node, {"condition", *allowed}, path)
-    return parse(chk, node, path)
+    parse = chk.kind(node, "condition", KINDS, path)
+    return parse(chk, node, path)  # type: ignore[no-any-return]
 
 
 def _state(chk: Checker, node: Mapping[str, Any], path: str) -> Condition:
@@ -294,11 +284,3 @@ KINDS: dict[str, tuple[tuple[str, ...], Callable[[Checker, Mapping[str, Any], st
     "or": (("conditions",), _group("or")),
     "not": (("conditions",), _group("not")),
 }
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    return str(value)

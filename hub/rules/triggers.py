@@ -21,7 +21,7 @@ from hub.const import (
 from hub.context import Context
 from hub.states import State
 
-from .checker import Checker, join_path
+from .checker import Checker, join_path, state_text
 from .cron import CronSpec, parse_cron
 from .env import Env
 from .index import normalize_phrase
@@ -134,12 +134,12 @@ class StateTrigger(_HeldTrigger):
         before, after = self.value(old), self.value(new)
         if new is None or before == after:
             return False
-        if self.from_ is not None and _text(before) not in self.from_:
+        if self.from_ is not None and state_text(before) not in self.from_:
             return False
-        return self.to is None or _text(after) in self.to
+        return self.to is None or state_text(after) in self.to
 
     def still_holds(self, new: State | None) -> bool:
-        return self.to is not None and new is not None and _text(self.value(new)) in self.to
+        return self.to is not None and new is not None and state_text(self.value(new)) in self.to
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,20 +370,9 @@ class VoiceTrigger(Trigger):
 def parse_trigger(chk: Checker, raw: Any, where: tuple[Any, Any], path: str) -> Trigger:
     """Read one trigger; errors are recorded on `chk` and raise Invalid."""
     node = chk.mapping(raw, where[0], where[1], path)
-    platform = node.get("platform")
-    parser = PLATFORMS.get(platform) if isinstance(platform, str) else None
-    if parser is None:
-        known = ", ".join(PLATFORMS)
-        raise chk.error(
-            node,
-            "platform",
-            join_path(path, "platform"),
-            f"expected one of {known}, got {platform!r}",
-        )
-    allowed, parse = parser
-    chk.only(node, {"platform", "id", *allowed}, path)
+    parse = chk.kind(node, "platform", PLATFORMS, path, extra=("id",))
     trigger_id = chk.text(node, "id", path)
-    return parse(chk, node, path, trigger_id)
+    return parse(chk, node, path, trigger_id)  # type: ignore[no-any-return]
 
 
 def _state(chk: Checker, node: Mapping[str, Any], path: str, tid: str | None) -> Trigger:
@@ -494,14 +483,6 @@ def state_dict(state: State | None) -> dict[str, Any] | None:
     }
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "on" if value else "off"
-    return str(value)
-
-
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
@@ -520,7 +501,7 @@ def _contains(data: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
         if isinstance(value, Mapping):
             if not isinstance(actual, Mapping) or not _contains(actual, value):
                 return False
-        elif actual != value and _text(actual) != _text(value):
+        elif actual != value and state_text(actual) != state_text(value):
             return False
     return True
 
