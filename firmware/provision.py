@@ -44,10 +44,12 @@ class Credentials:
     broker_username: str | None
     broker_password: str | None
     ota_public_key: str
+    # The code on the appliance's label, for devices that announce `pop=1` in their TXT record.
+    setup_code: str | None = None
 
     def as_payload(self) -> dict[str, Any]:
         """Return the JSON body the device's provisioning endpoint expects."""
-        return {
+        payload: dict[str, Any] = {
             "wifi_ssid": self.wifi_ssid,
             "wifi_password": self.wifi_password,
             "broker_host": self.broker_host,
@@ -56,6 +58,9 @@ class Credentials:
             "broker_password": self.broker_password,
             "ota_public_key": self.ota_public_key,
         }
+        if self.setup_code is not None:
+            payload["setup_code"] = self.setup_code
+        return payload
 
     def __repr__(self) -> str:
         # Never leak secrets into logs.

@@ -50,6 +50,7 @@ class VirtualAppliance:
     mdns: bool = True
     ap_ssid: str = DEFAULT_AP_SSID
     ap_password: str = DEFAULT_AP_PASSWORD
+    setup_code: str | None = None
     log_path: Path | None = None
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
@@ -68,14 +69,18 @@ class VirtualAppliance:
             "--http-port", str(self.http_port), "--time-scale", str(self.time_scale),
             "--trial-seconds", str(self.trial_seconds),
         ]  # fmt: skip
+        if self.setup_code is not None:
+            argv += ["--setup-code", self.setup_code]
         return argv if self.mdns else [*argv, "--no-mdns"]
 
-    def start(self) -> None:
+    def start(self, *, factory_reset: bool = False) -> None:
+        """Power up; factory_reset holds the reset button while doing so."""
         assert self.log_path is not None
         self.state_dir.parent.mkdir(parents=True, exist_ok=True)
+        argv = [*self.argv, "--factory-reset"] if factory_reset else self.argv
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+                argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
             )
 
     def kill(self) -> None:

@@ -30,6 +30,10 @@ def main(argv=None):
     parser.add_argument("--time-scale", type=float, default=1.0, help="speed of the models")
     parser.add_argument("--trial-seconds", type=float, default=120.0, help="OTA report deadline")
     parser.add_argument("--no-mdns", action="store_true", help="do not announce over mDNS")
+    parser.add_argument("--setup-code", help="the code on the label, required to provision")
+    parser.add_argument(
+        "--factory-reset", action="store_true", help="hold the reset button at power-up"
+    )
     args = parser.parse_args(argv)
     if args.id is not None and not _valid_id(args.id):
         parser.error("--id: 1-64 letters, digits, '_' or '-' (it becomes part of MQTT topics)")
@@ -37,9 +41,9 @@ def main(argv=None):
     os.makedirs(state_dir, exist_ok=True)
     ident = os.path.join(state_dir, "device.json")
     if not os.path.exists(ident):
-        # The profile is burned in at the factory, like a board's model.
+        # Profile and setup code are burned in at the factory, like a board's model and label.
         with open(ident, "w") as f:
-            json.dump({"profile": args.profile}, f)
+            json.dump({"profile": args.profile, "setup_code": args.setup_code}, f)
     host.configure(
         root=state_dir,
         id=args.id,
@@ -51,6 +55,10 @@ def main(argv=None):
         mdns=not args.no_mdns,
     )
     ota.TRIAL_MS = int(args.trial_seconds * 1000)
+    if args.factory_reset:
+        host.set_input("factory_reset", True)
+        # The button is released after power-up: later resets must not wipe again.
+        sys.orig_argv.remove("--factory-reset")
     bootloader.run(os.path.join(HERE, "app"))
 
 

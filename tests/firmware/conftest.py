@@ -50,6 +50,7 @@ def device_factory(tmp_path: Path) -> Iterator[DeviceFactory]:
         trial_seconds: float = 60.0,
         mdns: bool = False,
         device_id: str | None = None,
+        setup_code: str | None = None,
     ) -> VirtualDevice:
         device_id = device_id or f"{profile}{len(devices)}x{os.getpid()}"
         device = VirtualAppliance(
@@ -61,6 +62,7 @@ def device_factory(tmp_path: Path) -> Iterator[DeviceFactory]:
             mdns=mdns,
             ap_ssid=AP_SSID,
             ap_password=AP_PASSWORD,
+            setup_code=setup_code,
         )
         devices.append(device)
         device.start()

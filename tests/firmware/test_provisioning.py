@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 
 import aiohttp
 import pytest
@@ -20,7 +21,13 @@ from firmware.provision import (
 )
 from tests.mosquitto import Mosquitto
 
-from .conftest import DeviceFactory, MqttProbe, async_fetch_retained, credentials_for
+from .conftest import (
+    DeviceFactory,
+    MqttProbe,
+    async_fetch_retained,
+    async_provisioned,
+    credentials_for,
+)
 
 
 async def test_provision_then_online(
@@ -179,3 +186,53 @@ async def test_announced_over_mdns(
     # The announced address and port lead to the provisioning endpoint.
     provisioned = await async_provision("127.0.0.1", port, credentials_for(broker, signing_key))
     assert provisioned.id == device.id
+
+
+async def test_setup_code_on_the_label_is_required(
+    device_factory: DeviceFactory, broker: Mosquitto, signing_key: SigningKey
+) -> None:
+    device = device_factory("fridge", setup_code="246810")
+    assert (await device.async_wait_http())["setup_code_required"] is True
+    creds = credentials_for(broker, signing_key)
+    with pytest.raises(ProvisioningError, match="setup code"):
+        await async_provision("127.0.0.1", device.http_port, creds)
+    with pytest.raises(ProvisioningError, match="setup code"):
+        await async_provision("127.0.0.1", device.http_port, replace(creds, setup_code="246811"))
+    info = await async_provision("127.0.0.1", device.http_port, replace(creds, setup_code="246810"))
+    assert info.id == device.id
+    stored = json.loads((device.state_dir / "config.json").read_text())
+    assert "setup_code" not in stored
+
+
+async def test_guessing_the_setup_code_locks_provisioning(
+    device_factory: DeviceFactory, broker: Mosquitto, signing_key: SigningKey
+) -> None:
+    device = device_factory("cleaner", setup_code="135790")
+    await device.async_wait_http()
+    creds = credentials_for(broker, signing_key)
+    for guess in range(5):
+        with pytest.raises(ProvisioningError, match="wrong or missing setup code"):
+            await async_provision(
+                "127.0.0.1", device.http_port, replace(creds, setup_code=f"00000{guess}")
+            )
+    # Even the right code is refused until the lock-out ends.
+    with pytest.raises(ProvisioningError, match="too many"):
+        await async_provision("127.0.0.1", device.http_port, replace(creds, setup_code="135790"))
+    assert (await device.async_info())["state"] == "unprovisioned"
+
+
+async def test_factory_reset_forgets_credentials(
+    device_factory: DeviceFactory, broker: Mosquitto, signing_key: SigningKey, probe: MqttProbe
+) -> None:
+    device = await async_provisioned(device_factory, broker, signing_key, probe, "fridge")
+    mark = probe.mark()
+    probe.publish(f"hearth/{device.id}/set/mode", "eco")
+    await probe.wait_state(device.id, lambda s: s["mode"] == "eco", since=mark)
+    device.kill()
+    device.start(factory_reset=True)
+    info = await device.async_wait_http()
+    assert info["state"] == "unprovisioned" and not info["online"]
+    mark = probe.mark()
+    await async_provision("127.0.0.1", device.http_port, credentials_for(broker, signing_key))
+    state = await probe.wait_state(device.id, lambda s: True, since=mark)
+    assert state["mode"] == "normal"  # settings went with the credentials

@@ -11,6 +11,9 @@ SERVICE = "_hearth-device._tcp"
 PROFILES = {"fridge": Fridge, "cleaner": Cleaner}
 LOOP_MS = 20
 MAX_BACKOFF_MS = 30000
+# Wrong setup codes allowed before provisioning locks for LOCKOUT_MS (a 6-digit code is short).
+MAX_CODE_FAILURES = 5
+LOCKOUT_MS = 60000
 
 
 def run(boot):
@@ -23,7 +26,14 @@ class Device:
         self.boot = boot
         self.id = hal.unique_id()
         ident = fs.read_json(_path("device.json"), {})
+        if hal.read_input("factory_reset"):
+            _factory_reset()
         cls = PROFILES.get(ident.get("profile"), Fridge)
+        # Printed on the appliance's label; whoever provisions it must know it.
+        code = ident.get("setup_code")
+        self.setup_code = code if isinstance(code, str) and code else None
+        self._code_failures = 0
+        self._locked_until = None
         settings = fs.read_json(_path("settings.json"), {})
         self.profile = cls(
             settings if isinstance(settings, dict) else {}, hal.sim_ms(), hal.read_input
@@ -46,6 +56,7 @@ class Device:
             "profile": self.profile.PROFILE,
             "fw": VERSION,
             "state": "provisioned" if self.config else "unprovisioned",
+            "pop": "1" if self.setup_code else "0",
         }
 
     def info(self):
@@ -57,6 +68,7 @@ class Device:
             "state": "provisioned" if self.config else "unprovisioned",
             "online": self.node is not None,
             "error": self.error,
+            "setup_code_required": self.setup_code is not None,
         }
 
     def handle_http(self, method, path, body):
@@ -72,6 +84,9 @@ class Device:
             config = provisioning.parse(body)
         except ValueError as err:
             return 400, {"error": str(err)}
+        refused = self._check_setup_code(config.pop("setup_code"))
+        if refused is not None:
+            return refused
         # Try the credentials before accepting them, so the hub hears what was wrong.
         try:
             self._bring_up(config)
@@ -82,6 +97,23 @@ class Device:
         fs.write_json(_path("config.json"), config)
         hal.mdns_update(self.txt())
         return 200, self.info()
+
+    def _check_setup_code(self, given):
+        if self.setup_code is None:
+            return None
+        now = hal.ticks_ms()
+        if self._locked_until is not None:
+            if hal.ticks_diff(self._locked_until, now) > 0:
+                return 429, {"error": "too many wrong setup codes; try again later"}
+            self._locked_until = None
+            self._code_failures = 0
+        if given is not None and _same(given, self.setup_code):
+            self._code_failures = 0
+            return None
+        self._code_failures += 1
+        if self._code_failures >= MAX_CODE_FAILURES:
+            self._locked_until = hal.ticks_add(now, LOCKOUT_MS)
+        return 403, {"error": "wrong or missing setup code"}
 
     def run(self):
         while True:
@@ -124,6 +156,23 @@ class Device:
 
 def _path(name):
     return fs.join(hal.root(), name)
+
+
+def _same(a, b):
+    # Compare without stopping at the first difference, so timing does not leak the code.
+    a = a.encode()
+    b = b.encode()
+    diff = len(a) ^ len(b)
+    for i in range(min(len(a), len(b))):
+        diff |= a[i] ^ b[i]
+    return diff == 0
+
+
+def _factory_reset():
+    # The reset button was held at power-up: forget credentials and settings, keep the firmware.
+    hal.log("app: factory reset")
+    for name in ("config.json", "settings.json"):
+        fs.rmtree(_path(name))
 
 
 def _is_network_error(err):

@@ -27,6 +27,7 @@ def parse(body):
     if not isinstance(key, str) or len(key) != 64 or any(c not in _HEX for c in key):
         raise ValueError("ota_public_key must be 32 bytes as lowercase hex")
     out["ota_public_key"] = key
+    out["setup_code"] = _text(data, "setup_code", 1, 32, True)
     return out
 
 

@@ -10,7 +10,7 @@ from umqtt.simple import MQTTException as MQTTError  # noqa: F401
 NAME = "board"
 SIMULATED = False
 # GPIO numbers for the physical inputs the profiles read (reed switch on the fridge door).
-PINS = {"door": 4}
+PINS = {"door": 4, "factory_reset": 0}  # GPIO0 is the BOOT button on ESP32 boards
 
 _sta = network.WLAN(network.STA_IF)
 _ap = network.WLAN(network.AP_IF)
@@ -121,7 +121,9 @@ def read_input(name):
     pin = PINS.get(name)
     if pin is None:
         return None
-    return machine.Pin(pin, machine.Pin.IN, machine.Pin.PULL_UP).value() == 1
+    value = machine.Pin(pin, machine.Pin.IN, machine.Pin.PULL_UP).value()
+    # The door reed switch opens with the door; the button pulls its pin low when held.
+    return value == 1 if name == "door" else value == 0
 
 
 def set_input(name, value):
