@@ -257,25 +257,23 @@ async def test_creating_a_rule(site_factory: SiteFactory, browser: Browser) -> N
     assert not page.errors  # type: ignore[attr-defined]
 
 
+async def _run(*cmd: str) -> None:
+    proc = await asyncio.create_subprocess_exec(*cmd)
+    assert await proc.wait() == 0, cmd
+
+
 async def test_hold_to_talk_streams_the_microphone(
     site_factory: SiteFactory, tmp_path: Path
 ) -> None:
     """Chromium's fake microphone plays espeak-ng speech; the pipeline hears the command."""
     import shutil
-    import subprocess
 
     if shutil.which("espeak-ng") is None or shutil.which("sox") is None:
         pytest.skip("espeak-ng and sox are needed to make the spoken clip")
     raw, clip = tmp_path / "raw.wav", tmp_path / "clip.wav"
-    subprocess.run(
-        ["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(raw), "turn on the kitchen light"],
-        check=True,
-    )
+    await _run("espeak-ng", "-v", "en-us", "-s", "150", "-w", str(raw), "turn on the kitchen light")
     # Silence around the words, at the rate the browser captures (it resamples to 16 kHz itself).
-    subprocess.run(
-        ["sox", str(raw), "-r", "48000", "-c", "1", "-b", "16", str(clip), "pad", "0.5", "3"],
-        check=True,
-    )
+    await _run("sox", str(raw), "-r", "48000", "-c", "1", "-b", "16", str(clip), "pad", "0.5", "3")
     site = await site_factory(voice={})
     args = [
         *ARGS,
