@@ -70,7 +70,10 @@ class Document:
 def parse_document(text: str, file: str, known_scenes: frozenset[str] = frozenset()) -> Document:
     """Parse and validate a whole rules file; any problem rejects it (RulesInvalid)."""
     with _gc_paused():
-        return _parse_document(text, file, known_scenes)
+        try:
+            return _parse_document(text, file, known_scenes)
+        except RecursionError:
+            raise RulesInvalid([RuleIssue(file, None, None, "", "nested too deeply")]) from None
 
 
 @contextlib.contextmanager
@@ -119,6 +122,13 @@ def parse_single_rule(
     text: str, file: str, known_scenes: frozenset[str] = frozenset()
 ) -> RuleConfig:
     """Parse one rule written as a mapping (the dashboard's editor)."""
+    try:
+        return _parse_single_rule(text, file, known_scenes)
+    except RecursionError:
+        raise RulesInvalid([RuleIssue(file, None, None, "", "nested too deeply")]) from None
+
+
+def _parse_single_rule(text: str, file: str, known_scenes: frozenset[str]) -> RuleConfig:
     raw = parse_yaml(text, file)
     if not isinstance(raw, Mapping):
         raise RulesInvalid(

@@ -31,11 +31,9 @@ from .env import Env
 from .scene import async_apply_scene
 from .templates import Template, TemplateError, render_value
 from .timespec import parse_duration
-from .traces import Trace, TraceStep
+from .traces import Trace, TraceStep, compact
 
 __all__ = ["ScriptRun", "StepFailed", "Stopped"]
-
-_MAX_TEXT = 300
 
 
 class Stopped(Exception):
@@ -134,7 +132,7 @@ class ScriptRun:
             "target": target,
         }
         if response is not None:
-            out["response"] = _summary(response)
+            out["response"] = compact(response)
         return out
 
     async def _do_delay(
@@ -262,7 +260,7 @@ class ScriptRun:
         response = await self.env.hub.services.async_call(
             "notify", "send", data, context=self.context
         )
-        return {**data, "notification": _summary(response)}
+        return {**data, "notification": compact(response)}
 
     async def _do_speak(
         self, action: SpeakAction, path: str, variables: dict[str, Any]
@@ -317,16 +315,3 @@ class ScriptRun:
 
 def _describe(err: BaseException) -> str:
     return str(err) or type(err).__name__
-
-
-def _summary(value: Any) -> Any:
-    """Keep service responses small in traces (voice.say returns whole WAV files)."""
-    if isinstance(value, str):
-        return value if len(value) <= _MAX_TEXT else f"<{len(value)} characters>"
-    if isinstance(value, Mapping):
-        return {str(k): _summary(v) for k, v in list(value.items())[:50]}
-    if isinstance(value, list | tuple):
-        return [_summary(v) for v in value[:50]]
-    if isinstance(value, bytes):
-        return f"<{len(value)} bytes>"
-    return value

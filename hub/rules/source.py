@@ -38,7 +38,20 @@ class SourceList(list[Any]):
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc]
-    """SafeLoader building SourceDict/SourceList; duplicate keys are errors."""
+    """SafeLoader building SourceDict/SourceList; duplicate keys and aliases are errors."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # Without aliases every node is built once; a second request is an alias. Refusing
+        # them keeps a small file from expanding into an exponential amount of checking work.
+        if node in self.constructed_objects:
+            raise _AliasUsed(node.start_mark.line + 1)
+        return super().construct_object(node, deep)
+
+
+class _AliasUsed(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
 
 
 class _DuplicateKey(Exception):
@@ -87,6 +100,14 @@ def parse_yaml(text: str, file: str) -> Any:
     except _DuplicateKey as err:
         message = f"duplicate key {err.key!r} (first on line {err.first})"
         raise RulesInvalid([RuleIssue(file, err.line, None, err.key, message)]) from None
+    except _AliasUsed as err:
+        message = (
+            "this anchored value is reused by an alias; YAML anchors and aliases "
+            "(&name, *name, <<) are not supported in rule files"
+        )
+        raise RulesInvalid([RuleIssue(file, err.line, None, "", message)]) from None
+    except RecursionError:
+        raise RulesInvalid([RuleIssue(file, None, None, "", "nested too deeply")]) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else None

@@ -8,11 +8,13 @@ from typing import Any
 
 import orjson
 
-__all__ = ["MAX_STEPS", "Trace", "TraceStep", "trace_json"]
+__all__ = ["MAX_STEPS", "Trace", "TraceStep", "compact", "trace_json"]
 
 # A runaway repeat must not grow a trace without bound; later steps are counted, not kept.
 MAX_STEPS = 500
 _MAX_RESULT_CHARS = 2000
+_MAX_TEXT = 300
+_MAX_ITEMS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +72,7 @@ class Trace:
         return {
             "run_id": self.run_id,
             "rule_id": self.rule_id,
-            "trigger": self.trigger,
+            "trigger": compact(self.trigger),
             "started": self.started,
             "finished": self.finished,
             "seconds": None if self.finished is None else round(self.finished - self.started, 6),
@@ -82,6 +84,22 @@ class Trace:
             "steps": [asdict(s) for s in steps],
             "dropped_steps": self.dropped_steps,
         }
+
+
+def compact(value: Any, depth: int = 0) -> Any:
+    """Keep traces small: long texts, big collections and deep nesting are cut short
+    (voice.say answers with a whole WAV file; events may carry large payloads)."""
+    if isinstance(value, str):
+        return value if len(value) <= _MAX_TEXT else f"<{len(value)} characters>"
+    if isinstance(value, bytes):
+        return f"<{len(value)} bytes>"
+    if depth > 6 and isinstance(value, Mapping | list | tuple):
+        return "<nested too deeply>"
+    if isinstance(value, Mapping):
+        return {str(k): compact(v, depth + 1) for k, v in list(value.items())[:_MAX_ITEMS]}
+    if isinstance(value, list | tuple):
+        return [compact(v, depth + 1) for v in value[:_MAX_ITEMS]]
+    return value
 
 
 def trace_json(trace: Mapping[str, Any]) -> str:

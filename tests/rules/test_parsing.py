@@ -275,3 +275,68 @@ def test_cron_next_is_after_and_matches(source: str, naive: datetime) -> None:
             or probe <= after
         )
         probe += timedelta(minutes=1)
+
+
+def test_aliases_are_refused() -> None:
+    ((line, _, _, message),) = issues(
+        "- id: a\n  actions: &acts [{delay: 1}]\n- id: b\n  actions: *acts\n"
+    )
+    assert line == 2 and "aliases" in message  # the anchor's line
+
+
+def test_deep_nesting_is_an_error_not_a_crash() -> None:
+    deep = "- id: a\n  actions: [{delay: 1}]\n  variables: {v: " + "[" * 5000 + "]" * 5000 + "}\n"
+    assert issues(deep)[0][3] == "nested too deeply"
+
+
+_YAMLISH = st.text(
+    alphabet=st.sampled_from(list("- :{}[]\n'\"#&*!|>%@`abcdeiotnplfrs01234.,{{}}")), max_size=300
+)
+
+
+@given(_YAMLISH)
+def test_any_text_is_rules_or_located_errors(text: str) -> None:
+    try:
+        parse_document(text, FILE)
+    except RulesInvalid as err:
+        assert err.issues and all(i.file == FILE for i in err.issues)
+
+
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(
+                st.sampled_from(
+                    [
+                        "id",
+                        "triggers",
+                        "actions",
+                        "platform",
+                        "entity_id",
+                        "to",
+                        "for",
+                        "delay",
+                        "service",
+                        "condition",
+                        "choose",
+                        "repeat",
+                        "sequence",
+                    ]
+                ),
+                inner,
+                max_size=4,
+            )
+        ),
+        max_leaves=20,
+    )
+)
+def test_any_structure_is_rules_or_located_errors(value: object) -> None:
+    import yaml
+
+    text = yaml.safe_dump([value])
+    try:
+        parse_document(text, FILE)
+    except RulesInvalid as err:
+        assert err.issues
