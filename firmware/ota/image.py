@@ -57,6 +57,8 @@ class ImageHeader:
     profile: str
     files: tuple[ImageFile, ...]
     created: int
+    # Hub-wide build counter; devices refuse an image older than the one they run (replays).
+    sequence: int = 0
 
     @property
     def payload_size(self) -> int:
@@ -70,6 +72,7 @@ def build_image(
     profile: str,
     key: SigningKey,
     created: int | None = None,
+    sequence: int = 0,
 ) -> bytes:
     """Pack application files into an image signed with the hub's key."""
     if not _VERSION_RE.match(version):
@@ -82,6 +85,7 @@ def build_image(
         "version": version,
         "profile": profile,
         "created": int(time.time()) if created is None else created,
+        "sequence": sequence,
         "files": [
             {"path": p, "size": len(files[p]), "sha256": hashlib.sha256(files[p]).hexdigest()}
             for p in paths
@@ -158,6 +162,9 @@ def _parse_header(raw: object) -> ImageHeader:
         raw.get("created", 0),
         raw.get("files"),
     )
+    sequence = raw.get("sequence", 0)
+    if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 0:
+        raise ImageError("bad sequence")
     if not isinstance(version, str) or not _VERSION_RE.match(version):
         raise ImageError("bad version")
     if not isinstance(profile, str) or not isinstance(created, int):
@@ -175,4 +182,4 @@ def _parse_header(raw: object) -> ImageHeader:
             raise ImageError("bad file digest")
         _check_path(path)
         entries.append(ImageFile(path, size, digest))
-    return ImageHeader(version, profile, tuple(entries), created)
+    return ImageHeader(version, profile, tuple(entries), created, sequence)

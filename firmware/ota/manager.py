@@ -126,7 +126,10 @@ class OtaManager:
 
         def build() -> bytes:
             files = app_files(app_dir, version=version)
-            return build_image(files, version=version, profile=profile, key=self.key)
+            sequence = self.store.next_sequence()
+            return build_image(
+                files, version=version, profile=profile, key=self.key, sequence=sequence
+            )
 
         return await self.async_add_image(await self.hub.async_add_executor_job(build))
 

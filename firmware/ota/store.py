@@ -17,6 +17,7 @@ __all__ = ["IMAGES_DIR", "ImageStore", "StoredImage"]
 _LOGGER = logging.getLogger(__name__)
 
 IMAGES_DIR = Path("ota") / "images"
+SEQUENCE_FILE = Path("ota") / "sequence"
 MAX_IMAGE_BYTES = 1024 * 1024  # what a device accepts (hearthfw.ota.MAX_IMAGE)
 _ID_RE = re.compile(r"^[0-9a-f]{64}$")
 
@@ -29,6 +30,7 @@ class StoredImage:
     size: int
     created: int
     path: Path
+    sequence: int = 0
 
 
 class ImageStore:
@@ -36,7 +38,24 @@ class ImageStore:
 
     def __init__(self, config_dir: Path, public_hex: str) -> None:
         self.directory = config_dir / IMAGES_DIR
+        self._sequence_path = config_dir / SEQUENCE_FILE
         self._public_hex = public_hex
+
+    def next_sequence(self) -> int:
+        """Reserve the next build number (kept in a file, so it never goes backwards)."""
+        try:
+            current = int(self._sequence_path.read_text().strip() or "0")
+        except FileNotFoundError:
+            current = 0
+        except ValueError:
+            # A damaged counter must not hand out old numbers: restart above every stored image.
+            current = max((i.sequence for i in self.images()), default=0)
+        value = current + 1
+        self._sequence_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._sequence_path.with_suffix(".tmp")
+        tmp.write_text(f"{value}\n")
+        os.replace(tmp, self._sequence_path)
+        return value
 
     def add(self, data: bytes) -> StoredImage:
         """Verify and store an image (idempotent); ImageError if unsigned or malformed."""
@@ -71,7 +90,7 @@ class ImageStore:
         if not self.directory.is_dir():
             return []
         found = (self.get(p.stem) for p in sorted(self.directory.glob("*.ota")))
-        return sorted((i for i in found if i is not None), key=lambda i: (i.created, i.version))
+        return sorted((i for i in found if i is not None), key=lambda i: (i.sequence, i.created))
 
     def latest(self, profile: str) -> StoredImage | None:
         """The newest image that fits a device profile."""
@@ -98,4 +117,6 @@ class ImageStore:
 
 
 def _stored(image_id: str, header: ImageHeader, size: int, path: Path) -> StoredImage:
-    return StoredImage(image_id, header.version, header.profile, size, header.created, path)
+    return StoredImage(
+        image_id, header.version, header.profile, size, header.created, path, header.sequence
+    )

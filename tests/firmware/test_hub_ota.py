@@ -48,7 +48,8 @@ async def test_service_updates_a_device_and_fires_progress(
     await probe.wait_state(device.id, lambda s: True, since=mark)
 
     image = await manager.async_build_reference_image("1.5.0", profile="cleaner")
-    await manager.async_build_reference_image("1.4.0", profile="fridge")  # not for cleaners
+    other = await manager.async_build_reference_image("1.4.0", profile="fridge")  # not for us
+    assert other.sequence == image.sequence + 1
     result: dict[str, Any] = await hub.services.async_call(
         "firmware", "ota_update", {"device": device.id, "profile": "cleaner", "wait": True}
     )

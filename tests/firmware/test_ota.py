@@ -32,11 +32,15 @@ class Ota:
     progress: list[OtaProgress]
     key: SigningKey
 
-    def add(self, version: str, profile: str = "*", **replace: bytes) -> str:
+    def add(
+        self, version: str, profile: str = "*", sequence: int | None = None, **replace: bytes
+    ) -> str:
         files = app_files(APP_DIR, version=version)
         for name, content in replace.items():
             files[f"hearthapp/{name}.py"] = content
-        data = build_image(files, version=version, profile=profile, key=self.key)
+        if sequence is None:
+            sequence = self.store.next_sequence()
+        data = build_image(files, version=version, profile=profile, key=self.key, sequence=sequence)
         return self.store.add(data).id
 
     def stages(self, update_id: str) -> list[str]:
@@ -92,6 +96,12 @@ async def test_update_then_rollback_of_a_crashing_image(
     probe.publish(f"hearth/{device.id}/set/mode", "vacation")
     state = await probe.wait_state(device.id, lambda s: s["mode"] == "vacation", since=mark)
     assert state["firmware_version"] == "1.1.0"
+
+    # A genuine but older build (a replay by someone on the broker) is refused.
+    replay = await ota.updater.async_update(device.id, ota.add("1.0.9", sequence=0), timeout=90)
+    assert replay.stage == "failed"
+    assert replay.error is not None and "older than the running" in replay.error
+    assert (await device.async_info())["firmware_version"] == "1.1.0"
 
 
 async def test_rollback_when_the_image_never_reports_in(

@@ -158,3 +158,16 @@ def test_read_header_refuses_inconsistent_sizes(key: SigningKey) -> None:
     assert read_header(data).payload_size > 0
     with pytest.raises(ImageError, match="size"):
         read_header(data + b"extra")
+
+
+def test_build_sequence_only_goes_forward(key: SigningKey, tmp_path: Path) -> None:
+    store = ImageStore(tmp_path / "config", key.public_hex)
+    assert [store.next_sequence() for _ in range(3)] == [1, 2, 3]
+    assert ImageStore(tmp_path / "config", key.public_hex).next_sequence() == 4
+    image = store.add(
+        build_image(app_files(APP_DIR, version="2.0"), version="2.0", profile="*", key=key,
+                    sequence=40)
+    )  # fmt: skip
+    assert image.sequence == 40 and read_header(image.path.read_bytes()).sequence == 40
+    (tmp_path / "config" / "ota" / "sequence").write_text("garbage")
+    assert store.next_sequence() == 41  # a damaged counter restarts above every stored image

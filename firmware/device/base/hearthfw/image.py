@@ -78,6 +78,9 @@ def validate_header(header):
         raise ImageError("bad version")
     if not isinstance(header.get("profile"), str):
         raise ImageError("bad profile")
+    sequence = header.get("sequence", 0)
+    if not isinstance(sequence, int) or isinstance(sequence, bool) or sequence < 0:
+        raise ImageError("bad sequence")
     files = header.get("files")
     if not isinstance(files, list) or not files:
         raise ImageError("no files")

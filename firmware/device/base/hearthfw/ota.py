@@ -40,6 +40,7 @@ def fresh_state(version):
         "trial": False,
         "boots": 0,
         "versions": {"a": version},
+        "sequences": {"a": 0},
         "update": None,
         "result": None,
         "failure": None,
@@ -98,6 +99,13 @@ def install_staged(path, public_key_hex, profile, update_id, progress):
             header = image.read_header(f)
             if header["profile"] not in ("*", profile):
                 raise image.ImageError("image is for profile " + header["profile"])
+            sequence = header.get("sequence", 0)
+            running = st.get("sequences", {}).get(st["active"], 0)
+            if sequence < running:
+                # A genuine but older image replayed from the broker: refuse to go back.
+                raise image.ImageError(
+                    f"image sequence {sequence} is older than the running {running}"
+                )
             progress("installing", 100)
             image.extract(f, header, slot_dir(target))
     except Exception:
@@ -108,6 +116,7 @@ def install_staged(path, public_key_hex, profile, update_id, progress):
     st["trial"] = True
     st["boots"] = 0
     st["versions"][target] = header["version"]
+    st.setdefault("sequences", {})[target] = header.get("sequence", 0)
     st["update"] = update_id
     st["result"] = None
     st["failure"] = None
