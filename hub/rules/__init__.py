@@ -16,6 +16,10 @@ The running manager is `hub.data["rules"]` (a `RuleManager`); its async API:
     manager.file_error                                   the last rejected rules.yaml, or None
     manager.voice_phrases()                              phrases voice triggers listen for
 
+JSON-returning names used by web/api/rules.py: list_rules(), get_rule(id),
+async_create_rule(yaml), async_update_rule(id, yaml), async_delete_rule(id).
+The YAML format is described in hub/rules/FORMAT.md.
+
 Errors are HearthError subclasses (RulesInvalid, RuleNotFound, RuleReadOnly) with `as_dict()`.
 The bus carries `rules_updated` {action, rule_id} and `rule_triggered` {rule_id, run_id, ...}.
 """
