@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import WSMsgType, web
 
 from hub.bus import Event
-from hub.const import EVENT_NOTIFICATION, EVENT_PAIRING_PROGRESS, EVENT_REGISTRY_UPDATED
+from hub.const import EVENT_NOTIFICATION, EVENT_REGISTRY_UPDATED
 from hub.errors import HearthError
 from hub.json import json_bytes, json_loads
 
@@ -31,12 +31,11 @@ AUTH_TIMEOUT = 10.0
 MAX_OUTBOX = 20_000
 MAX_BATCH = 512
 MAX_SUBSCRIPTIONS = 100
-# Events a member may subscribe to (admins may subscribe to any type).
+# Events a member may subscribe to; admins may subscribe to any type (pairing is admin-only).
 _MEMBER_EVENTS = frozenset(
     {
         EVENT_NOTIFICATION,
         EVENT_REGISTRY_UPDATED,
-        EVENT_PAIRING_PROGRESS,
         "rule_triggered",
         "voice_pipeline",
     }
