@@ -98,6 +98,9 @@ class MqttClient:
         self._misc_handle: asyncio.TimerHandle | None = None
         self._connected_event = asyncio.Event()
         self._disconnected_event = asyncio.Event()
+        self._pending_subacks: set[int] = set()
+        self._subscribed_event = asyncio.Event()
+        self._subscribed_event.set()
         self.connect_count = 0
 
     # -- public API -------------------------------------------------------------------------
@@ -160,7 +163,7 @@ class MqttClient:
         if qos > previous:
             self._sub_qos[topic_filter] = qos
         if (first or qos > previous) and self._connected:
-            self._client.subscribe(topic_filter, qos)
+            self._track_suback(self._client.subscribe(topic_filter, qos))
 
         def unsubscribe() -> None:
             if remove():
@@ -197,6 +200,10 @@ class MqttClient:
             _LOGGER.debug("Not connected; dropping QoS 0 message to %s", topic)
         return future
 
+    async def async_wait_subscribed(self, timeout: float | None = None) -> None:
+        """Wait until the broker acknowledged every subscription made so far."""
+        await asyncio.wait_for(self._subscribed_event.wait(), timeout)
+
     def add_connection_listener(self, callback: ConnectionCallback) -> Callable[[], None]:
         """Call ``callback(connected)`` whenever the connection comes up or goes down."""
         self._connection_listeners.append(callback)
@@ -206,6 +213,19 @@ class MqttClient:
     def queued(self) -> int:
         """QoS 1/2 messages waiting for the broker to come back."""
         return len(self._pending)
+
+    def _track_suback(self, result: tuple[MQTTErrorCode, int | None]) -> None:
+        rc, mid = result
+        if rc == MQTTErrorCode.MQTT_ERR_SUCCESS and mid is not None:
+            self._pending_subacks.add(mid)
+            self._subscribed_event.clear()
+
+    def _on_subscribe(
+        self, _client: paho.Client, _userdata: Any, mid: int, _reasons: Any, _props: Any
+    ) -> None:
+        self._pending_subacks.discard(mid)
+        if not self._pending_subacks:
+            self._subscribed_event.set()
 
     # -- connection management --------------------------------------------------------------
 
@@ -230,6 +250,7 @@ class MqttClient:
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_publish = self._on_publish
+        client.on_subscribe = self._on_subscribe
         client.on_socket_open = self._on_socket_open
         client.on_socket_close = self._on_socket_close
         client.on_socket_register_write = self._on_register_write
@@ -308,6 +329,8 @@ class MqttClient:
         else:
             self._connected_event.clear()
             self._disconnected_event.set()
+            self._pending_subacks.clear()
+            self._subscribed_event.set()
         for listener in list(self._connection_listeners):
             try:
                 listener(connected)
@@ -444,7 +467,7 @@ class MqttClient:
         self._set_connected(True)
         subscriptions = list(self._sub_qos.items())
         if subscriptions:
-            self._client.subscribe(subscriptions)
+            self._track_suback(self._client.subscribe(subscriptions))
         while self._pending and self._connected:
             self._send(self._pending.popleft())
 

@@ -1,0 +1,145 @@
+"""The MQTT integration: broker connection (or the embedded broker), discovery, state stream."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import ClassVar
+
+from hub.errors import IntegrationError
+from hub.integration import Integration, Manifest, PairingProgress, PairingRequest
+from hub.schema import Field, Schema
+from integrations.zeroconf.advertise import lan_addresses
+
+from .broker import BrokerCredentials, EmbeddedBroker, load_or_create_credentials
+from .client import BrokerSettings, MqttClient
+from .discovery import DEFAULT_PREFIX
+from .entity import DOMAIN
+from .manager import DiscoveryManager
+from .pairing import BrokerAccess, WifiPairing
+from .state_stream import StateStream, status_will
+from .topic import valid_topic
+
+_LOGGER = logging.getLogger(__name__)
+
+DATA_MQTT = "mqtt"
+CONNECT_WAIT = 10.0
+
+
+class MqttIntegration(Integration):
+    """Connects to the configured broker, or runs one in-process when none is configured."""
+
+    manifest = Manifest(
+        domain=DOMAIN,
+        name="MQTT",
+        pairing=("wifi",),
+        after=("zeroconf",),
+        description="Wi-Fi appliances over MQTT with Home Assistant discovery",
+    )
+    config_schema: ClassVar = Schema(
+        {
+            "broker": Field("str", description="external broker host; none = embedded broker"),
+            "port": Field("int", min=1, max=65535, default=1883),
+            "username": Field("str"),
+            "password": Field("str"),
+            "client_id": Field("str", max_length=64),
+            "discovery": Field("bool", default=True),
+            "discovery_prefix": Field("str", default=DEFAULT_PREFIX),
+            "embedded_host": Field("str", default="0.0.0.0"),
+            "embedded_port": Field("int", min=1, max=65535, default=1883),
+            "advertise_host": Field("str", description="broker address handed to devices"),
+            "stream_prefix": Field("str", description="opt-in: publish states/events here"),
+            "stream_commands": Field("bool", default=True),
+            "reconnect_max": Field("float", min=0.05, max=600, default=30.0),
+            "wifi_ssid": Field("str", max_length=32),
+            "wifi_password": Field("str", max_length=63),
+        }
+    )
+
+    async def async_setup(self) -> None:
+        config = self.config
+        self.embedded: EmbeddedBroker | None = None
+        self.credentials: BrokerCredentials | None = None
+        self.discovery: DiscoveryManager | None = None
+        self.stream: StateStream | None = None
+        stream_prefix = config.get("stream_prefix")
+        if stream_prefix is not None and (
+            not valid_topic(stream_prefix) or stream_prefix[-1] == "/"
+        ):
+            raise IntegrationError(f"invalid stream_prefix {stream_prefix!r}")
+        if config.get("broker"):
+            host, port = config["broker"], config["port"]
+            username, password = config.get("username"), config.get("password")
+        else:
+            self.credentials = await self.hub.async_add_executor_job(
+                load_or_create_credentials, self.hub.config_dir
+            )
+            self.embedded = EmbeddedBroker(
+                self.credentials, config["embedded_host"], config["embedded_port"]
+            )
+            try:
+                await self.embedded.async_start()
+            except Exception as err:
+                raise IntegrationError(f"embedded MQTT broker failed to start: {err}") from err
+            host = (
+                "127.0.0.1"
+                if config["embedded_host"] in ("0.0.0.0", "")
+                else config["embedded_host"]
+            )
+            port = config["embedded_port"]
+            username, password = self.credentials.username, self.credentials.password
+        self.client = MqttClient(
+            BrokerSettings(
+                host=host,
+                port=port,
+                username=username,
+                password=password,
+                client_id=config.get("client_id"),
+                will=status_will(stream_prefix) if stream_prefix else None,
+                reconnect_max=config["reconnect_max"],
+            )
+        )
+        await self.client.async_start()
+        try:
+            await self.client.async_wait_connected(CONNECT_WAIT)
+        except TimeoutError:
+            # Not fatal: the client keeps retrying and entities appear once it connects.
+            _LOGGER.warning("MQTT broker %s:%s not reachable yet; retrying", host, port)
+        if config["discovery"]:
+            self.discovery = DiscoveryManager(self.hub, self.client, config["discovery_prefix"])
+            await self.discovery.async_start()
+        if stream_prefix:
+            self.stream = StateStream(
+                self.hub, self.client, stream_prefix, accept_commands=config["stream_commands"]
+            )
+            await self.stream.async_start()
+        self.pairing = WifiPairing(
+            self.hub,
+            self.broker_access,
+            lambda: self.discovery,
+            (config.get("wifi_ssid"), config.get("wifi_password")),
+        )
+        self.hub.data[DATA_MQTT] = self
+
+    async def async_teardown(self) -> None:
+        if self.stream is not None:
+            await self.stream.async_stop()
+        if self.discovery is not None:
+            await self.discovery.async_stop()
+        await self.client.async_stop()
+        if self.embedded is not None:
+            await self.embedded.async_stop()
+        if self.hub.data.get(DATA_MQTT) is self:
+            del self.hub.data[DATA_MQTT]
+
+    def async_pair(self, request: PairingRequest) -> AsyncIterator[PairingProgress]:
+        return self.pairing.async_pair(request)
+
+    def broker_access(self) -> BrokerAccess:
+        """How a device on the LAN reaches the broker this hub uses."""
+        settings = self.client.settings
+        host = self.config.get("advertise_host")
+        if host is None:
+            loopback = settings.host in ("127.0.0.1", "localhost", "::1")
+            host = lan_addresses()[0] if loopback else settings.host
+        return BrokerAccess(host, settings.port, settings.username, settings.password)

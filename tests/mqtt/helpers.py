@@ -1,0 +1,62 @@
+"""Test helpers: waiting for conditions and a real MQTT client playing the devices."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from integrations.mqtt.client import BrokerSettings, MqttClient, ReceivedMessage
+
+WAIT = 30.0
+
+
+async def wait_until(predicate: Callable[[], Any], timeout: float = WAIT, what: str = "") -> Any:
+    """Poll until predicate() is truthy; fail with `what` after the timeout."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        await asyncio.sleep(0.02)
+
+
+class Inbox:
+    """Collects messages delivered to a subscription."""
+
+    def __init__(self) -> None:
+        self.messages: list[ReceivedMessage] = []
+
+    def __call__(self, message: ReceivedMessage) -> None:
+        self.messages.append(message)
+
+    def payloads(self, topic: str | None = None) -> list[str]:
+        return [m.payload.decode() for m in self.messages if topic is None or m.topic == topic]
+
+    async def wait_for(self, topic: str, payload: str, timeout: float = WAIT) -> None:
+        await wait_until(lambda: payload in self.payloads(topic), timeout, f"{payload} on {topic}")
+
+
+async def device_client(host: str, port: int, **kwargs: Any) -> MqttClient:
+    """A connected client playing one or more appliances."""
+    client = MqttClient(
+        BrokerSettings(host=host, port=port, reconnect_min=0.1, reconnect_max=1.0, **kwargs)
+    )
+    await client.async_start()
+    await client.async_wait_connected(WAIT)
+    return client
+
+
+async def subscribed(client: MqttClient, topic: str) -> Inbox:
+    """Subscribe an Inbox and give the SUBACK time to land (a marker round trip)."""
+    inbox = Inbox()
+    client.async_subscribe(topic, inbox, qos=1)
+    marker = Inbox()
+    client.async_subscribe("test/marker", marker, qos=1)
+    ack = client.async_publish("test/marker", "ping", qos=1)
+    assert ack is not None
+    await marker.wait_for("test/marker", "ping")
+    return inbox
