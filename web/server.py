@@ -92,6 +92,7 @@ class WebServer:
         self.dashboard_url = ""
         self._runner: web.AppRunner | None = None
         self._mdns: MdnsAnnouncer | None = None
+        self._mdns_task: asyncio.Task[None] | None = None
 
     async def async_start(self) -> None:
         """Open the auth store and start serving."""
@@ -108,10 +109,14 @@ class WebServer:
         self.dashboard_url = self.public_url or f"http://{_url_host(address)}:{self.port}"
         if self.mdns_enabled and "zeroconf" not in self.hub.integrations:
             self._mdns = MdnsAnnouncer(self.hub.config.name, _ipv4(address), self.port)
-            await self._mdns.async_start()
+            # mDNS probing takes about a second; the hub is ready without waiting for it.
+            self._mdns_task = self.hub.async_create_task(self._mdns.async_start(), "mdns")
 
     async def async_stop(self) -> None:
         """Close websockets, stop serving, close the store."""
+        if self._mdns_task is not None and not self._mdns_task.done():
+            self._mdns_task.cancel()
+            await asyncio.gather(self._mdns_task, return_exceptions=True)
         if self._mdns is not None:
             await self._mdns.async_stop()
         for conn in list(self.connections):

@@ -259,6 +259,9 @@ async def test_mdns_announces_the_hub(site_factory: SiteFactory) -> None:
     from web.mdns import SERVICE_TYPE
 
     site = await site_factory(web={"mdns": True})
+    # The announcement runs in the background so the hub is ready first; wait for it here.
+    assert site.server._mdns_task is not None
+    await site.server._mdns_task
     announcer = site.server._mdns
     assert announcer is not None and announcer.info is not None
     zc = AsyncZeroconf()
