@@ -6,7 +6,12 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from hub.clock import FakeClock
-from hub.const import EVENT_DEVICE_JOINED, EVENT_DEVICE_LEFT, EVENT_DEVICE_UNAVAILABLE
+from hub.const import (
+    EVENT_DEVICE_JOINED,
+    EVENT_DEVICE_LEFT,
+    EVENT_DEVICE_UNAVAILABLE,
+    EVENT_INTEGRATION_LOADED,
+)
 from hub.rules.sun import sun_event_on
 from integrations.mqtt.client import BrokerSettings, MqttClient
 from tests.mosquitto import Mosquitto
@@ -231,24 +236,25 @@ async def test_voice_phrase_fires_once_per_utterance(make_hub: RulesHub) -> None
     assert len(fired) == 1
 
 
-async def test_mqtt_trigger_over_a_real_broker(make_hub: RulesHub, mosquitto: Mosquitto) -> None:
-    client = MqttClient(BrokerSettings(host=mosquitto.host, port=mosquitto.port))
-    await client.async_start()
+async def test_mqtt_trigger_through_the_mqtt_integration(
+    make_hub: RulesHub, mosquitto: Mosquitto
+) -> None:
+    hub = await make_hub(
+        rule("    - {platform: mqtt, topic: 'home/+/button', payload: press}\n"),
+        demo=False,
+        mqtt={"broker": mosquitto.host, "port": mosquitto.port, "discovery": False},
+    )
+    assert manager(hub).get("r").info.errors == ()
+    sender = MqttClient(BrokerSettings(host=mosquitto.host, port=mosquitto.port))
+    await sender.async_start()
     try:
-        await client.async_wait_connected(20)
-        hub = await make_hub(demo=False)
-        hub.data["mqtt"] = client  # what the MQTT integration publishes for others
-        (hub.config_dir / "rules.yaml").write_text(
-            rule("    - {platform: mqtt, topic: 'home/+/button', payload: press}\n"), "utf-8"
-        )
-        await manager(hub).async_reload()
-        assert manager(hub).get("r").info.errors == ()
+        await sender.async_wait_connected(20)
         seen = asyncio.Event()
         hub.bus.async_listen("fired", lambda _e: seen.set())
         # The rule's subscription reaches the broker asynchronously: publish until it fires.
         for _ in range(100):
-            client.async_publish("home/hall/button", "hold")
-            client.async_publish("home/hall/button", "press")
+            sender.async_publish("home/hall/button", "hold")
+            sender.async_publish("home/hall/button", "press")
             try:
                 await asyncio.wait_for(seen.wait(), 0.2)
                 break
@@ -256,11 +262,11 @@ async def test_mqtt_trigger_over_a_real_broker(make_hub: RulesHub, mosquitto: Mo
                 continue
         assert seen.is_set()
         await manager(hub).async_wait_idle()
-        (trace, *_) = await manager(hub).async_traces("r")
-        assert trace["trigger"]["topic"] == "home/hall/button"
-        assert trace["trigger"]["payload"] == "press"
+        traced = await manager(hub).async_traces("r")
+        assert {t["trigger"]["payload"] for t in traced} == {"press"}
+        assert traced[0]["trigger"]["topic"] == "home/hall/button"
     finally:
-        await client.async_stop()
+        await sender.async_stop()
 
 
 async def test_mqtt_missing_fails_only_that_rule(make_hub: RulesHub) -> None:
@@ -275,3 +281,8 @@ async def test_mqtt_missing_fails_only_that_rule(make_hub: RulesHub) -> None:
     hub.bus.async_fire("ping")
     await manager(hub).async_wait_idle()
     assert len(fired) == 1 and manager(hub).get("fine").info.errors == ()
+    # When MQTT shows up later, the rule attaches (a client not yet connected keeps the
+    # subscription for when it is).
+    hub.data["mqtt"] = MqttClient(BrokerSettings(host="127.0.0.1", port=1))
+    hub.bus.async_fire(EVENT_INTEGRATION_LOADED, {"domain": "mqtt"})
+    assert manager(hub).get("needs_mqtt").info.errors == ()
