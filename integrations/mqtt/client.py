@@ -64,6 +64,8 @@ class BrokerSettings:
     client_id: str | None = None
     keepalive: int = 60
     will: Will | None = None
+    # False keeps the broker-side session (subscriptions, queued QoS 1) across reconnects.
+    clean_session: bool = True
     # Seconds; the delay doubles from min to max between failed attempts.
     reconnect_min: float = 0.5
     reconnect_max: float = 30.0
@@ -236,7 +238,7 @@ class MqttClient:
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
             protocol=paho.MQTTv311,
-            clean_session=True,
+            clean_session=settings.clean_session,
         )
         # The queue above bounds memory; paho's own in-flight window just needs to be wide.
         client.max_inflight_messages_set(1000)
@@ -494,7 +496,11 @@ class MqttClient:
         payload = message.payload
         if not isinstance(payload, bytes):
             payload = bytes(payload)
-        received = ReceivedMessage(topic, payload, message.qos, bool(message.retain))
+        self.dispatch(ReceivedMessage(topic, payload, message.qos, bool(message.retain)))
+
+    def dispatch(self, received: ReceivedMessage) -> None:
+        """Hand a message to every matching subscriber; one failing does not stop the rest."""
+        topic = received.topic
         for callback in self._router.match(topic):
             try:
                 callback(received)

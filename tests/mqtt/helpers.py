@@ -6,6 +6,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from hub.core import Hub
+from hub.states import State
 from integrations.mqtt.client import BrokerSettings, MqttClient, ReceivedMessage
 
 WAIT = 30.0
@@ -60,3 +62,10 @@ async def subscribed(client: MqttClient, topic: str) -> Inbox:
     assert ack is not None
     await marker.wait_for("test/marker", "ping")
     return inbox
+
+
+def state_of(hub: Hub, entity_id: str) -> State:
+    """The entity's current state (failing the test if it has none)."""
+    state = hub.states.get(entity_id)
+    assert state is not None, f"{entity_id} has no state"
+    return state

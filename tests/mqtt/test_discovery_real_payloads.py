@@ -9,7 +9,7 @@ from integrations.mqtt.client import MqttClient
 
 from . import payloads
 from .conftest import integration
-from .helpers import subscribed, wait_until
+from .helpers import state_of, subscribed, wait_until
 
 
 async def announce(device: MqttClient, item: dict) -> None:  # type: ignore[type-arg]
@@ -38,14 +38,14 @@ async def test_tasmota_plug(mqtt_hub: Hub, device: MqttClient) -> None:
     eid = await discovered(mqtt_hub, "35EBF6_RL_1")
     assert eid.startswith("switch.")
     # Unavailable until Tasmota's LWT topic says Online.
-    assert mqtt_hub.states.get(eid).state == "unavailable"
+    assert state_of(mqtt_hub, eid).state == "unavailable"
     device.async_publish("tele/EZPlug_35EBF6/LWT", "Online", qos=1, retain=True)
     device.async_publish("tele/EZPlug_35EBF6/STATE", json.dumps({"POWER1": "ON"}), qos=1)
-    await wait_until(lambda: mqtt_hub.states.get(eid).state == "on", what="plug on")
+    await wait_until(lambda: state_of(mqtt_hub, eid).state == "on", what="plug on")
     await mqtt_hub.services.async_call("switch", "turn_off", {}, target={"entity_id": eid})
     await commands.wait_for("cmnd/EZPlug_35EBF6/POWER1", "OFF")
     device.async_publish("tele/EZPlug_35EBF6/LWT", "Offline", qos=1, retain=True)
-    await wait_until(lambda: mqtt_hub.states.get(eid).state == "unavailable", what="offline")
+    await wait_until(lambda: state_of(mqtt_hub, eid).state == "unavailable", what="offline")
     entry = mqtt_hub.registry.entities.get(eid)
     assert entry is not None and entry.device_id is not None
     assert mqtt_hub.registry.devices.get(entry.device_id) is not None
@@ -60,15 +60,15 @@ async def test_zigbee2mqtt_sensor_and_light(mqtt_hub: Hub, device: MqttClient) -
     light = await discovered(mqtt_hub, "0x000b57fffec6a5b2_light_zigbee2mqtt")
     state = {"temperature": 21.37, "humidity": 48.2, "battery": 91, "linkquality": 120}
     device.async_publish("zigbee2mqtt/Bedroom sensor", json.dumps(state), qos=1)
-    await wait_until(lambda: mqtt_hub.states.get(sensor).state == "21.37", what="temperature")
-    attrs = mqtt_hub.states.get(sensor).attributes
+    await wait_until(lambda: state_of(mqtt_hub, sensor).state == "21.37", what="temperature")
+    attrs = state_of(mqtt_hub, sensor).attributes
     assert attrs["unit_of_measurement"] == "°C" and attrs["device_class"] == "temperature"
     # The light has a null name: it takes its device's name.
-    assert mqtt_hub.states.get(light).attributes["friendly_name"] == "Living room lamp"
+    assert state_of(mqtt_hub, light).attributes["friendly_name"] == "Living room lamp"
     lamp = {"state": "ON", "brightness": 254, "color_temp": 370, "color_mode": "color_temp"}
     device.async_publish("zigbee2mqtt/Living room lamp", json.dumps(lamp), qos=1)
-    await wait_until(lambda: mqtt_hub.states.get(light).state == "on", what="lamp on")
-    attrs = mqtt_hub.states.get(light).attributes
+    await wait_until(lambda: state_of(mqtt_hub, light).state == "on", what="lamp on")
+    attrs = state_of(mqtt_hub, light).attributes
     assert attrs["brightness"] == 255 and attrs["color_temp_kelvin"] == 2703
     await mqtt_hub.services.async_call(
         "light", "turn_on", {"brightness_pct": 50, "color_temp_kelvin": 4000},
@@ -85,7 +85,7 @@ async def test_zigbee2mqtt_sensor_and_light(mqtt_hub: Hub, device: MqttClient) -
     device.async_publish("zigbee2mqtt/bridge/state", '{"state":"offline"}', qos=1, retain=True)
     await wait_until(
         lambda: (
-            mqtt_hub.states.get(light).state == mqtt_hub.states.get(sensor).state == "unavailable"
+            state_of(mqtt_hub, light).state == state_of(mqtt_hub, sensor).state == "unavailable"
         ),
         what="bridge offline",
     )
@@ -99,8 +99,8 @@ async def test_valetudo_vacuum(mqtt_hub: Hub, device: MqttClient) -> None:
     eid = await discovered(mqtt_hub, f"{vid}_vacuum")
     state_topic = f"valetudo/{vid}/hass/{vid}_vacuum/state"
     device.async_publish(state_topic, '{"state":"docked","fan_speed":"max","battery_level":87}', 1)
-    await wait_until(lambda: mqtt_hub.states.get(eid).state == "docked", what="docked")
-    assert mqtt_hub.states.get(eid).attributes["battery_level"] == 87
+    await wait_until(lambda: state_of(mqtt_hub, eid).state == "docked", what="docked")
+    assert state_of(mqtt_hub, eid).attributes["battery_level"] == 87
     await mqtt_hub.services.async_call("vacuum", "start", {}, target={"entity_id": eid})
     await mqtt_hub.services.async_call(
         "vacuum", "set_fan_speed", {"fan_speed": "low"}, target={"entity_id": eid}
@@ -111,7 +111,7 @@ async def test_valetudo_vacuum(mqtt_hub: Hub, device: MqttClient) -> None:
     assert commands.payloads(command_topic) == ["START", "HOME"]
     await commands.wait_for(f"valetudo/{vid}/FanSpeedControlCapability/preset/set", "low")
     device.async_publish(f"valetudo/{vid}/$state", "lost", qos=1, retain=True)
-    await wait_until(lambda: mqtt_hub.states.get(eid).state == "unavailable", what="lost")
+    await wait_until(lambda: state_of(mqtt_hub, eid).state == "unavailable", what="lost")
 
 
 async def test_esphome_switch(mqtt_hub: Hub, device: MqttClient) -> None:
@@ -120,7 +120,7 @@ async def test_esphome_switch(mqtt_hub: Hub, device: MqttClient) -> None:
     await announce(device, payloads.ESPHOME_SWITCH)
     eid = await discovered(mqtt_hub, "ESPswitchrelay")
     device.async_publish("livingroom/switch/relay/state", "OFF", qos=1, retain=True)
-    await wait_until(lambda: mqtt_hub.states.get(eid).state == "off", what="relay off")
+    await wait_until(lambda: state_of(mqtt_hub, eid).state == "off", what="relay off")
     await mqtt_hub.services.async_call("switch", "toggle", {}, target={"entity_id": eid})
     await commands.wait_for("livingroom/switch/relay/command", "ON")
     entry = mqtt_hub.registry.entities.get(eid)
