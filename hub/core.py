@@ -47,7 +47,7 @@ class Hub:
         self.clock = clock or Clock()
         self.loader = loader or Loader()
         self.bus = EventBus(self.loop)
-        self.states = StateMachine(self.bus)
+        self.states = StateMachine(self.bus, self.clock.now)
         self.entities = EntityManager(self)
         self.services = ServiceRegistry(self.bus, self.entities.resolve_target)
         self.registry = Registry(self.bus, self.config_dir / "registry.db")

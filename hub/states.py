@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -135,9 +135,11 @@ class State:
 class StateMachine:
     """Holds current states; every change fires state_changed with old and new state."""
 
-    def __init__(self, bus: EventBus) -> None:
+    def __init__(self, bus: EventBus, now: Callable[[], datetime] | None = None) -> None:
         self._bus = bus
         self._states: dict[str, State] = {}
+        # The hub's clock, so rules and tests with a fake clock see consistent timestamps.
+        self._now = now or _utcnow
 
     def get(self, entity_id: str) -> State | None:
         """Return the current state of an entity, or None."""
@@ -176,7 +178,7 @@ class StateMachine:
         same_state = old is not None and old.state == new_state
         if same_state and not force_update and old is not None and old.attributes == attributes:
             return old
-        now = datetime.now(UTC)
+        now = self._now()
         last_changed = old.last_changed if same_state and old is not None else now
         state = State(entity_id, new_state, attributes, last_changed, now, context)
         self._states[entity_id] = state
@@ -207,6 +209,10 @@ class StateMachine:
                 self._states[state.entity_id] = state
                 count += 1
         return count
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 def _as_datetime(value: Any) -> datetime | None:
