@@ -57,6 +57,10 @@ async def test_fridge_discovery_and_commands(
     await probe.wait_for(
         lambda m: m.topic == f"homeassistant/select/{device.id}/mode/config", since=mark
     )
+    await probe.wait_for(
+        lambda m: m.topic == f"hearth/{device.id}/availability" and m.payload == b"online",
+        since=mark,
+    )
 
 
 async def test_cleaner_runs_through_its_cycle(

@@ -43,6 +43,20 @@ def test_cleaner_cycle_moving_cleaning_returning_docked() -> None:
     assert robot.battery == 100.0  # recharged on the dock
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"command": "clean_area", "area": "Living room"},  # what the hub's MQTT vacuum sends
+        {"command": "clean_room", "room": "living-room"},
+        {"command": "clean_room", "rooms": ["living_room"]},
+    ],
+)
+def test_cleaner_room_commands(payload: dict[str, Any]) -> None:
+    robot = Cleaner({}, 0, Inputs().read)
+    robot.command("send_command", json.dumps(payload))
+    assert robot.status == "moving" and robot.room == "living_room"
+
+
 def test_cleaner_pause_resume_stop_and_low_battery() -> None:
     robot = Cleaner({}, 0, Inputs().read)
     robot.command("command", "start")

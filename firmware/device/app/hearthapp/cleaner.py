@@ -176,9 +176,10 @@ class Cleaner:
         if not isinstance(data, dict):
             raise ValueError("send_command payload must be an object")
         name = data.get("command")
-        if name == "clean_room":
-            rooms = data.get("rooms", data.get("room"))
-            self._clean_rooms(rooms if isinstance(rooms, list) else [rooms])
+        if name in ("clean_room", "clean_area"):
+            rooms = data.get("rooms", data.get("room", data.get("area")))
+            rooms = rooms if isinstance(rooms, list) else [rooms]
+            self._clean_rooms([_room_key(room) for room in rooms])
         elif name in ("start", "pause", "stop", "return_to_base", "clean_spot", "locate"):
             self._command(name)
         else:
@@ -201,3 +202,10 @@ class Cleaner:
         self.queue = []
         self.status = "returning"
         self.remaining = TRAVEL_S
+
+
+def _room_key(name):
+    # Hubs say "Living room" or "living-room"; the map knows living_room.
+    if not isinstance(name, str):
+        return name
+    return name.strip().lower().replace(" ", "_").replace("-", "_")

@@ -109,7 +109,9 @@ class Node:
     def _dispatch(self, topic, payload):
         if topic == "homeassistant/status":
             if payload == "online":
+                # A (re)started consumer may have missed retained messages: say it all again.
                 self.announce()
+                self.publish(self.base + "/availability", "online", retain=True)
                 self._dirty = True
             return
         key = topic[len(self.base) + 1 :]
