@@ -52,7 +52,7 @@ from hub.schema import Field, Schema
 from hub.services import ServiceCall
 
 from .availability import AvailabilityPolicy
-from .gateway import DeviceProgress, ZigbeeGateway
+from .gateway import DeviceProgress, ZigbeeGateway, backoff_schedule
 from .ota import OtaProgress, async_find_update, async_update_device
 from .radio import RADIO_TYPES, RadioConfig, RadioLibraryMissing
 from .sim import VirtualDevice
@@ -111,7 +111,7 @@ class ZigbeeIntegration(Integration):
                 battery_timeout_s=float(config.get("battery_timeout", 90000.0)),
                 check_interval_s=float(config.get("availability_interval", 60.0)),
             ),
-            backoff=tuple(min(s, top) for s in (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)),
+            backoff=backoff_schedule(top),
         )
         self._unregister: list[Any] = []
         self.sim_devices: list[VirtualDevice] = []

@@ -30,7 +30,7 @@ class BackupStore:
             return [zigpy.backups.NetworkBackup.from_dict(item) for item in raw["backups"]]
         except FileNotFoundError:
             return []
-        except (ValueError, KeyError, TypeError) as err:
+        except Exception as err:  # zigpy's parsers also assert: any bad file is just unusable
             _LOGGER.error("zigbee backup file %s is unreadable: %r", self.path, err)
             return []
 

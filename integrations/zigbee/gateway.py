@@ -32,7 +32,17 @@ __all__ = ["DeviceProgress", "ZigbeeGateway"]
 
 _LOGGER = logging.getLogger(__name__)
 DOMAIN = "zigbee"
-BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+BACKOFF_MAX = 60.0
+
+
+def backoff_schedule(longest: float = BACKOFF_MAX) -> tuple[float, ...]:
+    """Pauses between reconnect attempts: doubling from a short first try up to `longest`."""
+    delay = min(0.5, longest / 8)
+    out = []
+    while delay < longest:
+        out.append(delay)
+        delay *= 2
+    return (*out, longest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +67,7 @@ class ZigbeeGateway:
         *,
         ota_dir: Path | None,
         availability: AvailabilityPolicy,
-        backoff: tuple[float, ...] = BACKOFF,
+        backoff: tuple[float, ...] = backoff_schedule(),
     ) -> None:
         self.hub = hub
         self.radio = radio
@@ -322,6 +332,7 @@ class ZigbeeGateway:
                 self.app = await self._async_open()
             except Exception as err:  # the stick is still gone: try again later
                 _LOGGER.info("zigbee: radio still unavailable (attempt %d): %r", attempt, err)
+                _LOGGER.debug("zigbee: reconnect attempt %d failed", attempt, exc_info=True)
                 continue
             self.reconnects += 1
             _LOGGER.warning("zigbee: radio back after %d attempt(s)", attempt)

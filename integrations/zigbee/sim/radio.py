@@ -293,6 +293,9 @@ class SimControllerApplication(zigpy.application.ControllerApplication):
     ) -> None:
         if node_info.ieee == t.EUI64.UNKNOWN:  # type: ignore[attr-defined]
             node_info = node_info.replace(ieee=self.stick.hardware_ieee)
+        # zigpy may hand over a plain int; as a real NCP does, store a typed NWK (a plain
+        # int serialises as "" in backups, which then cannot be read back).
+        node_info = node_info.replace(nwk=t.NWK(node_info.nwk))
         self.stick.node_info = node_info
         self.stick.network_info = network_info
 
