@@ -66,6 +66,35 @@ def bench_crypto(key_dir: Path) -> None:
     print(f"reference application image: {len(image):,} bytes")
 
 
+def bench_micropython(key_dir: Path, tmp: Path) -> None:
+    """The same crypto under real MicroPython (WebAssembly port), closer to a board's cost."""
+    from tests.firmware import micropython as mp
+
+    entry = mp.ensure_micropython()
+    if isinstance(entry, str):
+        print(f"MicroPython figures skipped: {entry}")
+        return
+    key = load_or_create_signing_key(key_dir)
+    message = os.urandom(1024)
+    body = f"""
+import time, json
+from hearthfw import ed25519, sha512
+t = time.ticks_ms()
+for _ in range(5):
+    ed25519.verify({key.public_raw!r}, {key.sign(message)!r}, {message!r})
+verify_ms = time.ticks_diff(time.ticks_ms(), t) / 5
+data = bytes(65536)
+t = time.ticks_ms()
+sha512.sha512(data).digest()
+kib_s = 64 * 1000 / max(1, time.ticks_diff(time.ticks_ms(), t))
+print({mp.RESULT_MARK!r} + json.dumps([verify_ms, kib_s]))
+"""
+    files = mp.sources(ROOT / "firmware" / "device" / "base", "hearthfw")
+    verify_ms, kib_s = mp.run(entry, mp.bundle(files, body), tmp)
+    print(f"ed25519 verify under MicroPython (wasm, this host): {verify_ms:.0f} ms")
+    print(f"SHA-512 plain Python under MicroPython (wasm, this host): {kib_s:,.0f} KiB/s")
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
@@ -161,6 +190,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="hearth-bench-fw-") as tmp:
         workdir = Path(tmp)
         bench_crypto(workdir / "keys")
+        bench_micropython(workdir / "keys", workdir)
         asyncio.run(bench_device(workdir, args.commands, args.updates, not args.broker_nagle))
 
 
