@@ -40,12 +40,14 @@ class LastHeard:
 
     def observe(self, device: zigpy.device.ZigbeeDevice, now: float) -> float:
         """Note the device's zigpy stamp; return the hub time it was last heard."""
-        stamp = device.last_seen
-        if device.ieee not in self._heard or stamp != self._stamp.get(device.ieee):
-            # New to us (a grace period starts now) or zigpy heard it since the last look.
-            self._heard[device.ieee] = now
-        self._stamp[device.ieee] = stamp
-        return self._heard[device.ieee]
+        ieee, stamp = device.ieee, device.last_seen
+        if ieee not in self._stamp:
+            # First look: heard at its join, or a grace period starts now (hub start).
+            self._heard.setdefault(ieee, now)
+        elif stamp != self._stamp[ieee]:
+            self._heard[ieee] = now  # zigpy heard it since the last look
+        self._stamp[ieee] = stamp
+        return self._heard[ieee]
 
     def heard(self, ieee: t.EUI64, now: float) -> None:
         """The device was just heard (joined, rejoined, answered)."""
