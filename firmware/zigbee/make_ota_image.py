@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from integrations.zigbee.ota import build_ota_image  # noqa: E402
+from integrations.zigbee.ota import build_ota_image
 
 HERE = Path(__file__).resolve().parent
 EXAMPLE = {"manufacturer": 0x1234, "image_type": 0x0101, "version": 2, "size": 1024}

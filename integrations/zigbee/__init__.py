@@ -34,7 +34,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from hub.errors import ConfigError, EntityNotFound, IntegrationError
+from hub.errors import ConfigError, EntityNotFound, IntegrationError, InvalidServiceData
 from hub.integration import (
     STAGE_CONFIGURED,
     STAGE_DONE,
@@ -139,8 +139,9 @@ class ZigbeeIntegration(Integration):
                 "zigbee",
                 "update_firmware",
                 self._async_service_ota,
-                Schema({"device_id": Field("str", required=True)}),
-                description="Update a Zigbee device from the local OTA image folder",
+                # The device comes as a target: the core takes device_id out of the data.
+                target=True,
+                description="Update Zigbee devices (target device_id) from the OTA image folder",
             )
         )
         self._unregister.append(
@@ -214,10 +215,17 @@ class ZigbeeIntegration(Integration):
         return {"backups": len(await self.hub.async_add_executor_job(self.gateway.backups.load))}
 
     async def _async_service_ota(self, call: ServiceCall) -> dict[str, Any]:
-        ieee = self.gateway.ieee_for_device_id(str(call.data["device_id"]))
+        """Update each targeted device; the answer is per device id."""
+        device_ids = call.target.device_ids if call.target is not None else ()
+        if not device_ids:
+            raise InvalidServiceData("zigbee.update_firmware needs a device_id target")
+        return {device_id: await self._async_update(device_id, call) for device_id in device_ids}
+
+    async def _async_update(self, device_id: str, call: ServiceCall) -> dict[str, Any]:
+        ieee = self.gateway.ieee_for_device_id(device_id)
         app = self.gateway.app
         if ieee is None or app is None or ieee not in app.devices:
-            raise EntityNotFound(f"no zigbee device {call.data['device_id']!r}")
+            raise EntityNotFound(f"no zigbee device {device_id!r}")
         device = app.get_device(ieee=ieee)
         image = await async_find_update(device)  # type: ignore[arg-type]
         if image is None:
@@ -227,7 +235,7 @@ class ZigbeeIntegration(Integration):
             self.hub.bus.async_fire(
                 EVENT_ZIGBEE_OTA,
                 {
-                    "device_id": call.data["device_id"],
+                    "device_id": device_id,
                     "ieee": progress.ieee,
                     "stage": progress.stage,
                     "percent": progress.percent,
