@@ -77,7 +77,8 @@ async def test_update_from_the_firmware_folder_end_to_end(make_home: HomeFactory
     # zigpy read the new version back, so Hearth's view matches the device.
     app = home.zigbee.gateway.app
     assert app is not None
-    zota = app.get_device(ieee=bulb.ieee).endpoints[1].out_clusters[Ota.cluster_id]
+    zdev: Any = app.get_device(ieee=bulb.ieee)
+    zota = zdev.endpoints[1].out_clusters[Ota.cluster_id]
     assert zota.get("current_file_version") == 2
 
     # Nothing in the folder for the dimmer (another image type), and nothing newer for the bulb.
