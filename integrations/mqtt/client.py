@@ -101,6 +101,10 @@ class MqttClient:
         self._connected_event = asyncio.Event()
         self._disconnected_event = asyncio.Event()
         self._pending_subacks: set[int] = set()
+        # The broker sends retained messages once per SUBSCRIBE; a second local subscriber to
+        # the same topic (two entities sharing one availability topic) gets them from here.
+        self._retained: dict[str, ReceivedMessage] = {}
+        self._resubscribe: set[str] = set()
         self._subscribed_event = asyncio.Event()
         self._subscribed_event.set()
         self.connect_count = 0
@@ -166,10 +170,19 @@ class MqttClient:
             self._sub_qos[topic_filter] = qos
         if (first or qos > previous) and self._connected:
             self._track_suback(self._client.subscribe(topic_filter, qos))
+        if not first and topic_filter in self._router.exact_filters:
+            cached = self._retained.get(topic_filter)
+            if cached is not None:
+                asyncio.get_running_loop().call_soon(self._replay, callback, cached)
+            elif self._connected:
+                # Nothing retained seen yet (it may have arrived live, without the flag): ask
+                # the broker again. Earlier subscribers get a duplicate, which state handles.
+                self._resubscribe_soon(topic_filter)
 
         def unsubscribe() -> None:
             if remove():
                 self._sub_qos.pop(topic_filter, None)
+                self._retained.pop(topic_filter, None)
                 if self._connected:
                     self._client.unsubscribe(topic_filter)
 
@@ -215,6 +228,23 @@ class MqttClient:
     def queued(self) -> int:
         """QoS 1/2 messages waiting for the broker to come back."""
         return len(self._pending)
+
+    def _resubscribe_soon(self, topic_filter: str) -> None:
+        if not self._resubscribe:
+            asyncio.get_running_loop().call_soon(self._flush_resubscribe)
+        self._resubscribe.add(topic_filter)
+
+    def _flush_resubscribe(self) -> None:
+        filters, self._resubscribe = self._resubscribe, set()
+        wanted = [(f, self._sub_qos[f]) for f in filters if f in self._sub_qos]
+        if wanted and self._connected:
+            self._track_suback(self._client.subscribe(wanted))
+
+    def _replay(self, callback: MessageCallback, message: ReceivedMessage) -> None:
+        try:
+            callback(message)
+        except Exception:
+            _LOGGER.exception("Error handling MQTT message on %s", message.topic)
 
     def _track_suback(self, result: tuple[MQTTErrorCode, int | None]) -> None:
         rc, mid = result
@@ -501,6 +531,11 @@ class MqttClient:
     def dispatch(self, received: ReceivedMessage) -> None:
         """Hand a message to every matching subscriber; one failing does not stop the rest."""
         topic = received.topic
+        if received.retain or topic in self._retained:
+            if received.payload and topic in self._router.exact_filters:
+                self._retained[topic] = received
+            else:
+                self._retained.pop(topic, None)
         for callback in self._router.match(topic):
             try:
                 callback(received)

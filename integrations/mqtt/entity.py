@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -107,7 +109,7 @@ class MqttEntity(Entity):
                 return
             try:
                 changed = handler(message)
-            except (TemplateRenderError, ValueError, TypeError, KeyError) as err:
+            except (TemplateRenderError, ValueError, TypeError, KeyError, ArithmeticError) as err:
                 _LOGGER.warning(
                     "%s: ignoring payload on %s (%s): %r",
                     self,
@@ -145,6 +147,23 @@ class MqttEntity(Entity):
         if self._availability_mode == "any":
             return any(states.values())
         return bool(self._latest_available)
+
+
+def json_payload(payload: bytes) -> Any:
+    """Parse a JSON state payload, refusing NaN and Infinity (not JSON, but Python allows them)."""
+    return json.loads(payload, parse_constant=_refuse_constant)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a valid JSON value")
+
+
+def finite_float(text: str) -> float:
+    """A number from a payload; NaN and infinities are refused like any other garbage."""
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"not a finite number: {text[:40]!r}")
+    return number
 
 
 def parse_bool_payload(value: str, on: str, off: str) -> bool | None:

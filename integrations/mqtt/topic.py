@@ -115,6 +115,11 @@ class TopicRouter(Generic[T]):
                 handlers.append(route.handler)
         return handlers
 
+    @property
+    def exact_filters(self) -> dict[str, list[_Route[T]]]:
+        """Filters without wildcards (a mapping, for membership tests)."""
+        return self._exact
+
     def filters(self) -> list[str]:
         """Every filter with at least one handler (what to subscribe to after a reconnect)."""
         return list(self._counts)

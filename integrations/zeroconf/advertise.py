@@ -51,7 +51,10 @@ class HubAdvertisement:
     async def async_stop(self) -> None:
         if self.registered:
             self.registered = False
-            await self.aiozc.async_unregister_service(self.info)
+            # The first await queues the goodbye; the second waits until it is on the wire,
+            # or closing zeroconf right after would swallow it.
+            sent = await self.aiozc.async_unregister_service(self.info)
+            await sent
 
 
 def lan_addresses() -> list[str]:

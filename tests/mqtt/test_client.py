@@ -159,3 +159,24 @@ async def test_wrong_password_is_refused_and_retried(mosquitto_factory) -> None:
     await asyncio.sleep(1.0)
     assert not client.connected
     await client.async_stop()
+
+
+async def test_late_local_subscriber_gets_retained_state(mosquitto: Mosquitto) -> None:
+    """Two entities share one availability topic; the second subscribes after it was set."""
+    hub_side = await started(mosquitto)
+    device = await started(mosquitto)
+    first = Inbox()
+    hub_side.async_subscribe("dev/availability", first, qos=1)
+    await hub_side.async_wait_subscribed(WAIT)
+    # Published after the first subscription: it arrives live, without the retain flag.
+    device.async_publish("dev/availability", "online", qos=1, retain=True)
+    await first.wait_for(1)
+    second, third = Inbox(), Inbox()
+    hub_side.async_subscribe("dev/availability", second, qos=1)
+    await second.wait_for(1)
+    assert second.payloads()[-1] == b"online"
+    hub_side.async_subscribe("dev/availability", third, qos=1)  # now served from the cache
+    await third.wait_for(1)
+    assert third.payloads() == [b"online"]
+    await hub_side.async_stop()
+    await device.async_stop()

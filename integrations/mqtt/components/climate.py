@@ -7,7 +7,7 @@ from hub.errors import InvalidServiceData, NotSupported
 
 from ..client import MqttClient, ReceivedMessage
 from ..discovery import DiscoveryConfig, DiscoveryError
-from ..entity import MqttEntity, StateHandler
+from ..entity import MqttEntity, StateHandler, finite_float
 from ..template import Template
 
 
@@ -59,7 +59,7 @@ class MqttClimate(MqttEntity, ClimateEntity):
         template = self.opts.template(template_key)
 
         def handle(message: ReceivedMessage) -> bool:
-            value = float(self.render_state(template, message))
+            value = finite_float(self.render_state(template, message))
             if value != value or not -100 <= value <= 200:
                 raise ValueError(f"implausible {target} value {value}")
             if target == "current":

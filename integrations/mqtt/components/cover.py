@@ -7,7 +7,7 @@ from hub.errors import NotSupported
 
 from ..client import MqttClient, ReceivedMessage
 from ..discovery import DiscoveryConfig
-from ..entity import MqttEntity, StateHandler
+from ..entity import MqttEntity, StateHandler, finite_float
 
 
 class MqttCover(MqttEntity, CoverEntity):
@@ -59,7 +59,7 @@ class MqttCover(MqttEntity, CoverEntity):
         return True
 
     def _on_position(self, message: ReceivedMessage) -> bool:
-        raw = float(self.render_state(self.position_template, message))
+        raw = finite_float(self.render_state(self.position_template, message))
         span = self.position_open - self.position_closed
         if span == 0:
             raise ValueError("position_open equals position_closed")

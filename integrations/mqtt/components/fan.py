@@ -10,7 +10,7 @@ from hub.errors import InvalidServiceData, NotSupported
 
 from ..client import MqttClient, ReceivedMessage
 from ..discovery import DiscoveryConfig, DiscoveryError
-from ..entity import MqttEntity, StateHandler, parse_bool_payload
+from ..entity import MqttEntity, StateHandler, finite_float, parse_bool_payload
 
 
 class MqttFan(MqttEntity, FanEntity):
@@ -61,7 +61,7 @@ class MqttFan(MqttEntity, FanEntity):
         return True
 
     def _on_percentage(self, message: ReceivedMessage) -> bool:
-        speed = float(self.render_state(self.percentage_template, message))
+        speed = finite_float(self.render_state(self.percentage_template, message))
         if speed == 0:
             self.percentage = 0
             return True

@@ -15,7 +15,7 @@ from hub.domains.light import (
 
 from ..client import MqttClient, ReceivedMessage
 from ..discovery import DiscoveryConfig, DiscoveryError
-from ..entity import MqttEntity, StateHandler, parse_bool_payload
+from ..entity import MqttEntity, StateHandler, finite_float, json_payload, parse_bool_payload
 
 KELVIN_MIN, KELVIN_MAX = 1000, 10000
 
@@ -127,7 +127,7 @@ class MqttLight(_MqttLightBase):
         return True
 
     def _on_brightness(self, message: ReceivedMessage) -> bool:
-        raw = float(self.render_state(self.brightness_template, message))
+        raw = finite_float(self.render_state(self.brightness_template, message))
         if not 0 <= raw <= self.brightness_scale:
             raise ValueError(f"brightness {raw} outside 0..{self.brightness_scale}")
         self.brightness = scale(raw, self.brightness_scale, 255)
@@ -135,7 +135,7 @@ class MqttLight(_MqttLightBase):
 
     def _on_color_temp(self, message: ReceivedMessage) -> bool:
         self.color_temp_kelvin = self.color_temp_in(
-            float(self.render_state(self.color_temp_template, message))
+            finite_float(self.render_state(self.color_temp_template, message))
         )
         self.color_mode = COLOR_MODE_COLOR_TEMP
         return True
@@ -208,7 +208,7 @@ class MqttJsonLight(_MqttLightBase):
         return [(self.state_topic, self._on_state)] if self.state_topic else []
 
     def _on_state(self, message: ReceivedMessage) -> bool:
-        data = json.loads(message.payload)
+        data = json_payload(message.payload)
         if not isinstance(data, dict):
             raise ValueError("JSON light state must be an object")
         changed = False

@@ -6,7 +6,7 @@ from hub.domains.number import NumberEntity
 
 from ..client import MqttClient, ReceivedMessage
 from ..discovery import DiscoveryConfig, DiscoveryError
-from ..entity import MqttEntity, StateHandler
+from ..entity import MqttEntity, StateHandler, finite_float
 
 
 class MqttNumber(MqttEntity, NumberEntity):
@@ -34,7 +34,7 @@ class MqttNumber(MqttEntity, NumberEntity):
         return [(self.state_topic, self._on_state)] if self.state_topic else []
 
     def _on_state(self, message: ReceivedMessage) -> bool:
-        value = float(self.render_state(self.value_template, message))
+        value = finite_float(self.render_state(self.value_template, message))
         if not self.min_value <= value <= self.max_value:
             raise ValueError(f"{value} outside {self.min_value}..{self.max_value}")
         self.native_value = value

@@ -9,7 +9,7 @@ from hub.errors import InvalidServiceData, NotSupported
 
 from ..client import MqttClient, ReceivedMessage
 from ..discovery import DiscoveryConfig, DiscoveryError
-from ..entity import MqttEntity, StateHandler
+from ..entity import MqttEntity, StateHandler, json_payload
 
 # Home Assistant's vacuum activities; "idle" and "error" pass through too.
 ACTIVITIES = ("cleaning", "docked", "paused", "idle", "returning", "error")
@@ -61,7 +61,7 @@ class MqttVacuum(MqttEntity, VacuumEntity):
         return [(self.state_topic, self._on_state)] if self.state_topic else []
 
     def _on_state(self, message: ReceivedMessage) -> bool:
-        data = json.loads(message.payload)
+        data = json_payload(message.payload)
         if not isinstance(data, dict):
             raise ValueError("vacuum state must be a JSON object")
         state = data.get("state")

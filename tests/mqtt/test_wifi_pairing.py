@@ -1,0 +1,92 @@
+"""Wi-Fi pairing end to end: a virtual Hearth fridge (the reference firmware, a real process)
+is found over mDNS, provisioned with the home's Wi-Fi and broker account, announces itself with
+discovery, and obeys the hub."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from firmware.virtual import VirtualAppliance
+from hub.core import Hub
+from hub.integration import STAGE_FAILED, STAGE_READY, PairingCandidate, PairingProgress
+from tests.conftest import HubFactory
+from tests.mosquitto import Mosquitto
+
+from .conftest import mqtt_config
+from .helpers import device_client, state_of, subscribed, wait_until
+
+SETUP_CODE = "246810"
+
+
+async def _search(hub: Hub, device_id: str) -> PairingCandidate:
+    session = hub.pairing.async_start(["wifi"], duration=30)
+    found: PairingCandidate | None = None
+    async for step in hub.pairing.async_iterate(session):
+        if step.candidate is not None and step.candidate.id.endswith(device_id):
+            found = step.candidate
+            break
+    await hub.pairing.async_stop(session.id)
+    assert found is not None, f"{device_id} was not offered"
+    return found
+
+
+async def _pair(hub: Hub, candidate: PairingCandidate, **options: str) -> list[PairingProgress]:
+    session = hub.pairing.async_start(["wifi"], candidate_id=candidate.id, options=dict(options))
+    return [step async for step in hub.pairing.async_iterate(session)]
+
+
+async def test_pair_and_command_a_virtual_fridge(
+    hub_factory: HubFactory, mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    fridge = VirtualAppliance(
+        f"fridge{os.getpid()}", "fridge", tmp_path / "fridge", mdns=True, setup_code=SETUP_CODE
+    )
+    fridge.start()
+    try:
+        await fridge.async_wait_http()
+        hub = await hub_factory(
+            mqtt=mqtt_config(mosquitto, advertise_host="127.0.0.1"),
+            zeroconf={"advertise": False},
+        )
+        candidate = await _search(hub, fridge.id)
+        assert candidate.details["kind"] == "hearth"
+        assert candidate.details["pairable"] is True
+        assert set(candidate.needs) == {"setup_code", "wifi_ssid", "wifi_password"}
+
+        # A wrong setup code is refused by the device and reported, not crashed on.
+        refused = await _pair(
+            hub, candidate, wifi_ssid=fridge.ap_ssid, wifi_password=fridge.ap_password,
+            setup_code="000000",
+        )  # fmt: skip
+        assert any(s.stage == STAGE_FAILED for s in refused)
+        assert not any(s.stage == STAGE_READY for s in refused)
+
+        steps = await _pair(
+            hub, candidate, wifi_ssid=fridge.ap_ssid, wifi_password=fridge.ap_password,
+            setup_code=SETUP_CODE,
+        )  # fmt: skip
+        ready = [s for s in steps if s.stage == STAGE_READY]
+        assert ready, [(s.stage, s.message) for s in steps]
+        entity_ids = ready[0].entity_ids
+        assert ready[0].device_id is not None
+        mode = next(e for e in entity_ids if e.startswith("select."))
+        await wait_until(lambda: state_of(hub, mode).state == "normal", what="fridge mode")
+
+        # The hub commands it: the firmware applies the mode and reports it back.
+        spy = await device_client(mosquitto.host, mosquitto.port)
+        commands = await subscribed(spy, f"hearth/{fridge.id}/set/#")
+        await hub.services.async_call(
+            "select", "select_option", {"option": "eco"}, target={"entity_id": mode}
+        )
+        await commands.wait_for(f"hearth/{fridge.id}/set/mode", "eco")
+        await wait_until(lambda: state_of(hub, mode).state == "eco", 60, "fridge in eco mode")
+
+        # Pulling the plug: the broker publishes the fridge's will, the entities go unavailable.
+        fridge.kill()
+        await wait_until(
+            lambda: state_of(hub, mode).state == "unavailable", 90, "fridge unavailable"
+        )
+        await spy.async_stop()
+    finally:
+        fridge.kill()
