@@ -74,6 +74,8 @@ class ZigbeeGateway:
         self.ota_dir = ota_dir
         self.availability = availability
         self.last_heard = LastHeard()
+        # Devices that announced leaving: unavailable until they join again.
+        self.departed: set[t.EUI64] = set()
         self.backoff = backoff
         self.app: zigpy.application.ControllerApplication | None = None
         self.backups = BackupStore(hub.config_dir / ".storage" / "zigbee_backups.json")
@@ -156,6 +158,7 @@ class ZigbeeGateway:
 
     def device_joined(self, device: zigpy.device.ZigbeeDevice) -> None:
         self.last_heard.heard(device.ieee, self.hub.clock.time())
+        self.departed.discard(device.ieee)
         self._report(DeviceProgress(str(device.ieee), "joined", "device joined the network"))
         self._report(DeviceProgress(str(device.ieee), "interviewing", "reading descriptors"))
         self.hub.bus.async_fire(
@@ -171,6 +174,7 @@ class ZigbeeGateway:
         self._report(DeviceProgress(str(device.ieee), "failed", "interview failed: no answer"))
 
     def device_left(self, device: zigpy.device.ZigbeeDevice) -> None:
+        self.departed.add(device.ieee)
         self.hub.bus.async_fire(
             EVENT_DEVICE_LEFT, {"integration": DOMAIN, "ieee": str(device.ieee)}
         )
@@ -251,6 +255,7 @@ class ZigbeeGateway:
 
     async def _async_remove_entities(self, ieee: t.EUI64) -> None:
         self.last_heard.forget(ieee)
+        self.departed.discard(ieee)
         for entity in self.entities.pop(ieee, []):
             if entity.entity_id is not None:
                 # Keep the registry entry: a re-paired device gets its ids and names back.
@@ -304,7 +309,9 @@ class ZigbeeGateway:
             if not isinstance(device, zigpy.device.ZigbeeDevice):
                 continue
             heard_at = self.last_heard.observe(device, now)
-            available = self.availability.is_available(device, heard_at, now)
+            available = ieee not in self.departed and self.availability.is_available(
+                device, heard_at, now
+            )
             was = any(e.available for e in entities)
             for entity in entities:
                 entity.async_set_available(available)

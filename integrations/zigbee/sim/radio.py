@@ -163,6 +163,8 @@ class SimAir:
     def _left(self, device: VirtualDevice) -> None:
         nwk, network = device.nwk, device.network
         device.detach()
+        # Zigbee PRO hands out a fresh (stochastic) address on the next association.
+        device.nwk = None
         for stick in self.sticks.values():
             if stick.app is not None and stick.network == network and nwk is not None:
                 stick.app.handle_leave(nwk, device.ieee)
