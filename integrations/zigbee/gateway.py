@@ -23,7 +23,7 @@ from .backup import BackupStore
 from .configure import ConfigureResult, async_configure_device
 from .entities import build_entity
 from .mapping import discover_entities
-from .radio import RadioConfig, controller_class, zigpy_config
+from .radio import RadioConfig, controller_class, guard_receive, zigpy_config
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -116,6 +116,7 @@ class ZigbeeGateway:
         cls = controller_class(self.radio.radio)
         config = zigpy_config(self.radio, database=self.database, ota_dir=self.ota_dir)
         app = await cls.new(config, auto_form=False, start_radio=False)
+        guard_receive(app)
         try:
             await app.connect()
             try:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,8 +17,11 @@ __all__ = [
     "RadioConfig",
     "RadioLibraryMissing",
     "controller_class",
+    "guard_receive",
     "zigpy_config",
 ]
+
+_LOGGER = logging.getLogger(__name__)
 
 # radio type -> (module, class, pip package); real sticks come from optional extras.
 RADIO_TYPES: dict[str, tuple[str, str, str]] = {
@@ -99,3 +104,23 @@ def zigpy_config(radio: RadioConfig, *, database: Path, ota_dir: Path | None) ->
     }
     config.update(radio.extra)
     return config
+
+
+def guard_receive(app: zigpy.application.ControllerApplication) -> None:
+    """Make a bad frame from a device cost only that frame, whatever the radio library.
+
+    zigpy raises out of `packet_received` on some malformed input (a report whose value does
+    not fit the attribute's type); radio libraries call it from their serial protocol code,
+    where an exception can break the link. Wrapped per instance, so every radio is covered.
+    """
+    receive = app.packet_received
+
+    @functools.wraps(receive)
+    def packet_received(packet: Any) -> None:
+        try:
+            receive(packet)
+        except Exception:
+            _LOGGER.warning("zigbee: dropped a frame zigpy could not handle: %r", packet)
+            _LOGGER.debug("zigbee: frame handling failed", exc_info=True)
+
+    app.packet_received = packet_received  # type: ignore[method-assign]
