@@ -126,6 +126,8 @@ class Mosquitto:
     def _write_config(self, persistence: bool) -> None:
         lines = [
             f"listener {self.port} {self.host}",
+            # Small command packets would otherwise wait for delayed ACKs (~40 ms each).
+            "set_tcp_nodelay true",
             f"log_dest file {self.log_path}",
             "log_type error",
             "log_type warning",

@@ -108,6 +108,7 @@ class MqttClient:
         self._subscribed_event = asyncio.Event()
         self._subscribed_event.set()
         self.connect_count = 0
+        self.received = 0
 
     # -- public API -------------------------------------------------------------------------
 
@@ -400,6 +401,11 @@ class MqttClient:
 
     def _on_socket_open(self, _client: paho.Client, _userdata: Any, sock: Any) -> None:
         assert self._loop is not None
+        # Commands are tiny packets; Nagle plus delayed ACKs would hold each one ~40 ms.
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except (OSError, AttributeError):
+            pass
         self._loop.call_soon_threadsafe(self._add_socket, sock)
 
     def _add_socket(self, sock: socket.socket) -> None:
@@ -523,6 +529,7 @@ class MqttClient:
         except UnicodeDecodeError:
             _LOGGER.warning("Dropping MQTT message with a non-UTF-8 topic")
             return
+        self.received += 1
         payload = message.payload
         if not isinstance(payload, bytes):
             payload = bytes(payload)
