@@ -416,18 +416,7 @@ class MqttClient:
         self._loop.add_reader(sock, self._on_readable)
 
     def _on_socket_close(self, _client: paho.Client, _userdata: Any, sock: Any) -> None:
-        if self._loop is None:
-            return
-        if self._loop.is_closed():
-            return
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is self._loop:
-            self._remove_socket(sock)
-        else:
-            self._loop.call_soon_threadsafe(self._remove_socket, sock)
+        self._on_loop(self._remove_socket, sock)
 
     def _remove_socket(self, sock: socket.socket) -> None:
         assert self._loop is not None
@@ -440,15 +429,21 @@ class MqttClient:
             self._sock = None
 
     def _on_register_write(self, _client: paho.Client, _userdata: Any, sock: Any) -> None:
-        assert self._loop is not None
+        self._on_loop(self._add_writer, sock)
+
+    def _on_loop(self, func: Callable[[socket.socket], None], sock: socket.socket) -> None:
+        """Run now when called on the loop; from the connect thread, hand it to the loop."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
         try:
-            running = asyncio.get_running_loop()
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
             running = None
-        if running is self._loop:
-            self._add_writer(sock)
+        if running is loop:
+            func(sock)
         else:
-            self._loop.call_soon_threadsafe(self._add_writer, sock)
+            loop.call_soon_threadsafe(func, sock)
 
     def _add_writer(self, sock: socket.socket) -> None:
         assert self._loop is not None

@@ -20,6 +20,7 @@ _LOGGER = logging.getLogger(__name__)
 
 DOMAIN = "mqtt"
 MAX_STATE_BYTES = 256 * 1024
+MAX_JSON_ATTRIBUTES = 32
 # Hearth sends commands at least at QoS 1 so a command made while the broker is briefly away
 # is queued and delivered, not silently dropped (Home Assistant would use the config's QoS).
 MIN_COMMAND_QOS = 1
@@ -63,6 +64,9 @@ class MqttEntity(Entity):
         self._availability_state: dict[str, bool] = {}
         self._latest_available: bool | None = None
         self._unsubscribers: list[Callable[[], None]] = []
+        self._json_attributes_topic = options.topic("json_attributes_topic")
+        self._json_attributes_template = options.template("json_attributes_template")
+        self._json_attributes: dict[str, Any] = {}
         # Devices with an availability topic are unavailable until they say they are there.
         self.available = not self._availability
 
@@ -88,6 +92,8 @@ class MqttEntity(Entity):
             self._subscribe(source.topic, self._availability_handler(source))
         for topic, handler in self.state_topics():
             self._subscribe(topic, handler)
+        if self._json_attributes_topic:
+            self._subscribe(self._json_attributes_topic, self._on_json_attributes)
 
     async def async_will_remove(self) -> None:
         for unsubscribe in self._unsubscribers:
@@ -96,7 +102,7 @@ class MqttEntity(Entity):
 
     @property
     def extra_attributes(self) -> dict[str, Any]:
-        return {"discovery_topic": self.discovery.id.key}
+        return {**self._json_attributes, "discovery_topic": self.discovery.id.key}
 
     # -- internals --------------------------------------------------------------------------
 
@@ -122,6 +128,26 @@ class MqttEntity(Entity):
                 self.async_write_state()
 
         self._unsubscribers.append(self.client.async_subscribe(topic, on_message, self.qos))
+
+    def _on_json_attributes(self, message: ReceivedMessage) -> bool:
+        if self._json_attributes_template is not None:
+            data = json.loads(self._json_attributes_template.render_payload(message.payload))
+        else:
+            data = json_payload(message.payload)
+        if not isinstance(data, dict):
+            raise ValueError("json attributes must be a JSON object")
+        # Only flat values, and never ones that would shadow what Hearth itself reports.
+        reserved = {"friendly_name", "device_class", "icon", "discovery_topic"}
+        reserved.update(self.state_attributes)
+        attributes = {
+            str(k)[:64]: v
+            for k, v in list(data.items())[:MAX_JSON_ATTRIBUTES]
+            if k not in reserved
+            and (v is None or isinstance(v, bool | int | float | str))
+            and not (isinstance(v, str) and len(v) > 255)
+        }
+        self._json_attributes = attributes
+        return True
 
     def _availability_handler(self, source: AvailabilitySource) -> StateHandler:
         def handle(message: ReceivedMessage) -> bool:
@@ -242,9 +268,14 @@ def _device_info(options: Options) -> DeviceInfo | None:
 
 def _entity_name(options: Options, device: DeviceInfo | None, config: DiscoveryConfig) -> str:
     name = options.text("name")
-    if device is not None:
+    named_device = isinstance(options.data.get("device"), dict) and options.data["device"].get(
+        "name"
+    )
+    if device is not None and named_device:
         # Home Assistant's rule: a null name means "the device itself"; otherwise prefix it.
         if name is None:
             return device.name
         return name if name.startswith(device.name) else f"{device.name} {name}"
+    if name is None and device is not None:
+        return device.name
     return name or config.id.object_id.replace("_", " ")

@@ -42,6 +42,7 @@ async def test_tasmota_plug(mqtt_hub: Hub, device: MqttClient) -> None:
     device.async_publish("tele/EZPlug_35EBF6/LWT", "Online", qos=1, retain=True)
     device.async_publish("tele/EZPlug_35EBF6/STATE", json.dumps({"POWER1": "ON"}), qos=1)
     await wait_until(lambda: state_of(mqtt_hub, eid).state == "on", what="plug on")
+    assert state_of(mqtt_hub, eid).attributes["friendly_name"] == "3DPrinter"
     await mqtt_hub.services.async_call("switch", "turn_off", {}, target={"entity_id": eid})
     await commands.wait_for("cmnd/EZPlug_35EBF6/POWER1", "OFF")
     device.async_publish("tele/EZPlug_35EBF6/LWT", "Offline", qos=1, retain=True)
@@ -156,3 +157,25 @@ async def test_retained_configs_survive_hub_restart(
     for item in payloads.ALL:
         await discovered(hub, item["config"].get("uniq_id") or item["config"]["unique_id"])
     assert len(integration(hub).discovery.entities) == len(payloads.ALL)  # type: ignore[union-attr]
+
+
+async def test_json_attributes_topic(mqtt_hub: Hub, device: MqttClient) -> None:
+    config = {
+        "name": "Plug",
+        "stat_t": "plug9/state",
+        "cmd_t": "plug9/set",
+        "json_attr_t": "plug9/telemetry",
+        "uniq_id": "plug9",
+    }
+    await announce(device, {"topic": "homeassistant/switch/plug9/config", "config": config})
+    eid = await discovered(mqtt_hub, "plug9")
+    telemetry = {"Uptime": "0T01:02:03", "Vcc": 3.2, "Wifi": {"RSSI": 70}, "friendly_name": "x"}
+    device.async_publish("plug9/telemetry", json.dumps(telemetry), qos=1)
+    await wait_until(lambda: "Vcc" in state_of(mqtt_hub, eid).attributes, what="attributes")
+    attrs = state_of(mqtt_hub, eid).attributes
+    # Flat values become attributes; nested ones and Hearth's own keys are left alone.
+    assert attrs["Uptime"] == "0T01:02:03" and "Wifi" not in attrs
+    assert attrs["friendly_name"] == "Plug"
+    device.async_publish("plug9/telemetry", b"[not an object]", qos=1)
+    device.async_publish("plug9/telemetry", json.dumps({"Vcc": 3.3}), qos=1)
+    await wait_until(lambda: state_of(mqtt_hub, eid).attributes.get("Vcc") == 3.3, what="update")
