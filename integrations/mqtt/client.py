@@ -411,6 +411,8 @@ class MqttClient:
     def _add_socket(self, sock: socket.socket) -> None:
         assert self._loop is not None
         if self._stopping:
+            # A connect that finished after async_stop: close what it opened.
+            self._client._sock_close()
             return
         self._sock = sock
         self._loop.add_reader(sock, self._on_readable)
