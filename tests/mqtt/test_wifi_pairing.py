@@ -5,11 +5,16 @@ discovery, and obeys the hub."""
 from __future__ import annotations
 
 import os
+import socket
+import uuid
 from pathlib import Path
+
+from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
 from firmware.virtual import VirtualAppliance
 from hub.core import Hub
 from hub.integration import STAGE_FAILED, STAGE_READY, PairingCandidate, PairingProgress
+from integrations.zeroconf.browser import ESPHOME, MQTT_BROKER
 from tests.conftest import HubFactory
 from tests.mosquitto import Mosquitto
 
@@ -90,3 +95,45 @@ async def test_pair_and_command_a_virtual_fridge(
         await spy.async_stop()
     finally:
         fridge.kill()
+
+
+async def test_other_lan_devices_are_offered_with_advice(
+    hub_factory: HubFactory, mosquitto: Mosquitto
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    lan = AsyncZeroconf()
+    records = [
+        AsyncServiceInfo(
+            kind, f"{label}-{tag}.{kind}", port=port,
+            addresses=[socket.inet_aton("127.0.0.1")], properties=props,
+            server=f"{label}-{tag}.local.",
+        )
+        for kind, label, port, props in (
+            (ESPHOME, "kitchen-plug", 6053, {"version": "2024.2.0"}),
+            (MQTT_BROKER, "nas-broker", 1883, {}),
+        )
+    ]  # fmt: skip
+    try:
+        for record in records:
+            await lan.async_register_service(record)
+        hub = await hub_factory(mqtt=mqtt_config(mosquitto), zeroconf={"advertise": False})
+        session = hub.pairing.async_start(["wifi"], duration=30)
+        offered: dict[str, PairingCandidate] = {}
+        async for step in hub.pairing.async_iterate(session):
+            if step.candidate is not None and tag in step.candidate.id:
+                offered[step.candidate.details["kind"]] = step.candidate
+            if len(offered) == 2:
+                break
+        await hub.pairing.async_stop(session.id)
+        assert set(offered) == {"esphome", "mqtt_broker"}
+        esphome = offered["esphome"]
+        assert esphome.details["pairable"] is False and "mqtt" in esphome.details["advice"]
+        assert offered["mqtt_broker"].details["port"] == 1883
+        # Asking to pair one explains what to do instead of failing obscurely.
+        steps = await _pair(hub, esphome)
+        failed = [s for s in steps if s.stage == STAGE_FAILED]
+        assert failed and "ESPHome" in failed[0].message
+    finally:
+        for record in records:
+            await lan.async_unregister_service(record)
+        await lan.async_close()
