@@ -49,7 +49,7 @@ class MqttIntegration(Integration):
             "embedded_port": Field("int", min=1, max=65535, default=1883),
             "advertise_host": Field("str", description="broker address handed to devices"),
             "stream_prefix": Field("str", description="opt-in: publish states/events here"),
-            "stream_commands": Field("bool", default=True),
+            "stream_commands": Field("bool", default=False, description="accept service calls"),
             "reconnect_max": Field("float", min=0.05, max=600, default=30.0),
             "wifi_ssid": Field("str", max_length=32),
             "wifi_password": Field("str", max_length=63),

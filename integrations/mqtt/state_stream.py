@@ -7,6 +7,8 @@ Under an opt-in prefix (e.g. ``hearth/house``):
   ``<prefix>/command/<domain>/<service>``  JSON ``{"data": {...}, "target": {...}, "id": ...}``
   ``<prefix>/command_result``         ``{"id", "ok", "error"}`` for every command
 Each hub has its own prefix, so several hubs, satellites and tools can share one broker.
+Commands are off unless ``stream_commands`` is set, and risky services (unlock, open) are
+always refused here.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ class StateStream:
     """Mirrors the bus onto MQTT and runs service calls received under the prefix."""
 
     def __init__(
-        self, hub: Hub, client: MqttClient, prefix: str, *, accept_commands: bool = True
+        self, hub: Hub, client: MqttClient, prefix: str, *, accept_commands: bool = False
     ) -> None:
         if not valid_topic(prefix) or prefix.endswith("/"):
             raise ValueError(f"invalid state stream prefix {prefix!r}")
@@ -151,6 +153,12 @@ class StateStream:
         data: dict[str, Any],
         target: dict[str, Any] | None,
     ) -> None:
+        entry = self.hub.services.get(domain, service)
+        if entry is not None and entry.risky:
+            # Unlocking a door must not be one MQTT message away: the broker account is
+            # shared with appliances. Risky services go through the API with a user.
+            self._result(request_id, domain, service, "risky service refused", "forbidden")
+            return
         try:
             await self.hub.services.async_call(
                 domain,

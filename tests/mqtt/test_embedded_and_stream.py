@@ -70,7 +70,8 @@ async def test_embedded_credentials_survive_restart(hub_factory: HubFactory, tmp
 
 async def test_state_stream_between_two_hubs(hub_factory: HubFactory, mosquitto: Mosquitto) -> None:
     upstairs = await hub_factory(
-        mqtt=mqtt_config(mosquitto, stream_prefix="hearth/upstairs"), demo={"delay": 0}
+        mqtt=mqtt_config(mosquitto, stream_prefix="hearth/upstairs", stream_commands=True),
+        demo={"delay": 0},
     )
     tool = await device_client(mosquitto.host, mosquitto.port)
     stream = await subscribed(tool, "hearth/upstairs/#")
@@ -102,6 +103,16 @@ async def test_state_stream_between_two_hubs(hub_factory: HubFactory, mosquitto:
     answers = [json.loads(p) for p in stream.payloads("hearth/upstairs/command_result")[1:]]
     assert [a["ok"] for a in answers] == [False, False]
     assert answers[1]["id"] == 2
+    # Risky services are never taken from the stream.
+    locks = [s.entity_id for s in upstairs.states.all() if s.entity_id.startswith("lock.")]
+    assert locks, "the demo home has a lock"
+    before = state_of(upstairs, locks[0]).state
+    unlock = {"id": "u", "target": {"entity_id": locks[0]}}
+    tool.async_publish("hearth/upstairs/command/lock/unlock", json.dumps(unlock), qos=1)
+    await wait_until(lambda: len(stream.payloads("hearth/upstairs/command_result")) >= 4)
+    refused = json.loads(stream.payloads("hearth/upstairs/command_result")[3])
+    assert refused["ok"] is False and refused["error"]["code"] == "forbidden"
+    assert state_of(upstairs, locks[0]).state == before
     # A second hub on the same broker sees the first one's retained states and status.
     late = await device_client(mosquitto.host, mosquitto.port)
     retained = Inbox()
@@ -112,3 +123,27 @@ async def test_state_stream_between_two_hubs(hub_factory: HubFactory, mosquitto:
     await retained.wait_for("hearth/upstairs/status", "offline")
     await tool.async_stop()
     await late.async_stop()
+
+
+async def test_stream_commands_are_off_unless_enabled(
+    hub_factory: HubFactory, mosquitto: Mosquitto
+) -> None:
+    hub = await hub_factory(
+        mqtt=mqtt_config(mosquitto, stream_prefix="hearth/h"), demo={"delay": 0}
+    )
+    tool = await device_client(mosquitto.host, mosquitto.port)
+    stream = await subscribed(tool, "hearth/h/#")
+    light = next(s.entity_id for s in hub.states.all() if s.entity_id.startswith("light."))
+    before = state_of(hub, light).state
+    command = {"id": 1, "target": {"entity_id": light}}
+    service = "turn_off" if before == "on" else "turn_on"
+    tool.async_publish(f"hearth/h/command/light/{service}", json.dumps(command), qos=1)
+    # States still stream out; the command is simply not listened to.
+    await wait_until(lambda: stream.payloads(f"hearth/h/state/{light}"), what="state streamed")
+    marker = tool.async_publish("hearth/h/marker", "x", qos=1)
+    assert marker is not None
+    await marker
+    await stream.wait_for("hearth/h/marker", "x")
+    assert not stream.payloads("hearth/h/command_result")
+    assert state_of(hub, light).state == before
+    await tool.async_stop()
