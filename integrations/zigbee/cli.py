@@ -34,7 +34,8 @@ async def _async_run(args: argparse.Namespace) -> int:
             return 1
         ready = 0
         async for step in integration.async_pair(PairingRequest("zigbee", args.duration)):
-            print(f"{step.stage:<13} {step.message}")
+            who = step.suggested_name or ""
+            print(f"{step.stage:<13} {who:<20} {step.message}".rstrip())
             ready += step.stage == "ready"
         print(f"{ready} device(s) paired")
         return 0

@@ -18,7 +18,7 @@ import zigpy.types as t
 from hub.const import EVENT_DEVICE_JOINED, EVENT_DEVICE_LEFT, EVENT_DEVICE_UNAVAILABLE
 from hub.entity import DeviceInfo, Entity
 
-from .availability import AvailabilityPolicy, LastHeard
+from .availability import AvailabilityPolicy, LastHeard, is_mains_powered
 from .backup import BackupStore
 from .configure import ConfigureResult, async_configure_device
 from .entities import build_entity
@@ -83,6 +83,9 @@ class ZigbeeGateway:
         self.connected = asyncio.Event()
         self.entities: dict[t.EUI64, list[Entity]] = {}
         self.progress_listeners: list[Callable[[DeviceProgress], None]] = []
+        # Devices between join and interview: their registry id is being settled.
+        self._joining: dict[t.EUI64, asyncio.Task[str | None]] = {}
+        self._provisional: set[t.EUI64] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._reconnect: asyncio.Task[None] | None = None
         self._stopping = False
@@ -97,6 +100,12 @@ class ZigbeeGateway:
         self.database.parent.mkdir(parents=True, exist_ok=True)
         self.app = await self._async_open()
         await self._async_after_connect()
+        assert self.app is not None
+        for device in self._known_devices(self.app):
+            if is_mains_powered(device):
+                # Devices can lose bindings and reporting (reset, firmware update, a hub
+                # that was off): configure awake ones again, which also reads fresh values.
+                self._spawn(self._async_reconfigure(device), f"zigbee-refresh-{device.ieee}")
         self._spawn(self._async_availability_loop(), "zigbee-availability")
 
     async def async_stop(self) -> None:
@@ -143,11 +152,26 @@ class ZigbeeGateway:
         app.add_listener(self)
         self.connected.set()
         await self.async_backup()
-        for device in list(app.devices.values()):
-            if device.ieee == app.state.node_info.ieee:
-                continue
-            if isinstance(device, zigpy.device.ZigbeeDevice) and device.is_initialized:
-                await self._async_add_entities(device)
+        for device in self._known_devices(app):
+            await self._async_add_entities(device)
+
+    @staticmethod
+    def _known_devices(
+        app: zigpy.application.ControllerApplication,
+    ) -> list[zigpy.device.ZigbeeDevice]:
+        return [
+            device
+            for device in list(app.devices.values())
+            if device.ieee != app.state.node_info.ieee
+            and isinstance(device, zigpy.device.ZigbeeDevice)
+            and device.is_initialized
+        ]
+
+    async def _async_reconfigure(self, device: zigpy.device.ZigbeeDevice) -> None:
+        assert self.app is not None
+        result = await async_configure_device(device, self.app.state.node_info.ieee)
+        if not result.ok:
+            _LOGGER.info("zigbee: %s not reconfigured at start: %s", device.ieee, result.errors)
 
     async def async_backup(self) -> None:
         """Take a network backup from the radio and keep it in Hearth's config dir."""
@@ -160,8 +184,9 @@ class ZigbeeGateway:
     def device_joined(self, device: zigpy.device.ZigbeeDevice) -> None:
         self.last_heard.heard(device.ieee, self.hub.clock.time())
         self.departed.discard(device.ieee)
-        self._report(DeviceProgress(str(device.ieee), "joined", "device joined the network"))
-        self._report(DeviceProgress(str(device.ieee), "interviewing", "reading descriptors"))
+        self._joining[device.ieee] = self.hub.async_create_task(
+            self._async_joined(device), f"zigbee-joined-{device.ieee}"
+        )
         self.hub.bus.async_fire(
             EVENT_DEVICE_JOINED, {"integration": DOMAIN, "ieee": str(device.ieee)}
         )
@@ -172,7 +197,7 @@ class ZigbeeGateway:
         self._spawn(self._async_device_ready(device), f"zigbee-configure-{device.ieee}")
 
     def device_init_failure(self, device: zigpy.device.ZigbeeDevice) -> None:
-        self._report(DeviceProgress(str(device.ieee), "failed", "interview failed: no answer"))
+        self._spawn(self._async_init_failed(device), f"zigbee-failed-{device.ieee}")
 
     def device_left(self, device: zigpy.device.ZigbeeDevice) -> None:
         self.departed.add(device.ieee)
@@ -201,23 +226,73 @@ class ZigbeeGateway:
 
     # -- device flow ---------------------------------------------------------------------
 
+    async def _async_joined(self, device: zigpy.device.ZigbeeDevice) -> str | None:
+        """Give a joining device its registry id at once, so every progress step carries it."""
+        ieee = str(device.ieee)
+        registry = self.hub.registry.devices
+        entry = registry.find_by_identifier((DOMAIN, ieee))
+        if entry is None:
+            try:
+                entry = await registry.async_get_or_create(DOMAIN, self.device_info(device))
+            except Exception:  # the registry failing must not stop the join
+                _LOGGER.exception("zigbee: cannot register %s", ieee)
+            else:
+                self._provisional.add(device.ieee)
+        device_id = entry.id if entry is not None else None
+        name = entry.display_name if entry is not None else None
+        self._report(
+            DeviceProgress(ieee, "joined", "device joined the network", device_id, (), name)
+        )
+        self._report(
+            DeviceProgress(ieee, "interviewing", "reading descriptors", device_id, (), name)
+        )
+        return device_id
+
+    async def _async_init_failed(self, device: zigpy.device.ZigbeeDevice) -> None:
+        device_id = await self._joined_device_id(device)
+        self._report(
+            DeviceProgress(str(device.ieee), "failed", "interview failed: no answer", device_id)
+        )
+        if device.ieee in self._provisional and device_id is not None:
+            # Registered at join but never became a device: leave no empty entry behind.
+            self._provisional.discard(device.ieee)
+            if not self.hub.registry.entities.for_device(device_id):
+                await self.hub.registry.devices.async_remove(device_id)
+
+    async def _joined_device_id(self, device: zigpy.device.ZigbeeDevice) -> str | None:
+        task = self._joining.pop(device.ieee, None)
+        if task is not None:
+            with contextlib.suppress(Exception):
+                return await task
+        entry = self.hub.registry.devices.find_by_identifier((DOMAIN, str(device.ieee)))
+        return entry.id if entry is not None else None
+
     async def _async_device_ready(self, device: zigpy.device.ZigbeeDevice) -> None:
         ieee = str(device.ieee)
         known = device.ieee in self.entities
         app = self.app
         if app is None:
             return
+        device_id = await self._joined_device_id(device)
+        self._provisional.discard(device.ieee)
         try:
             result: ConfigureResult = await async_configure_device(device, app.state.node_info.ieee)
         except Exception as err:  # never let one device break the network
             _LOGGER.exception("zigbee: configuring %s failed", ieee)
-            self._report(DeviceProgress(ieee, "failed", f"configuration failed: {err!r}"))
+            self._report(
+                DeviceProgress(ieee, "failed", f"configuration failed: {err!r}", device_id)
+            )
             return
         if not result.ok:
             _LOGGER.warning("zigbee: %s configured with errors: %s", ieee, result.errors)
         self._report(
             DeviceProgress(
-                ieee, "configured", f"{len(result.bound)} bound, {len(result.poll)} polled"
+                ieee,
+                "configured",
+                f"{len(result.bound)} bound, {len(result.poll)} polled",
+                device_id,
+                (),
+                self.device_name(device),
             )
         )
         if known:
@@ -225,10 +300,14 @@ class ZigbeeGateway:
             for entity in self.entities[device.ieee]:
                 entity.async_set_available(True)
             entity_ids = tuple(e.entity_id or "" for e in self.entities[device.ieee])
-            device_id = self.entities[device.ieee][0].device_id if entity_ids else None
+            if entity_ids:
+                device_id = self.entities[device.ieee][0].device_id or device_id
         else:
-            entity_ids, device_id = await self._async_add_entities(device)
-        name = self.device_name(device)
+            entity_ids, added_id = await self._async_add_entities(device)
+            device_id = added_id or device_id
+        entry = self.hub.registry.devices.get(device_id) if device_id else None
+        # A renamed device keeps the user's name in the wizard too.
+        name = entry.display_name if entry is not None else self.device_name(device)
         self._report(
             DeviceProgress(
                 ieee,
