@@ -9,6 +9,7 @@ import socket
 import uuid
 from pathlib import Path
 
+import pytest
 from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 
 from firmware.virtual import VirtualAppliance
@@ -41,60 +42,66 @@ async def _pair(hub: Hub, candidate: PairingCandidate, **options: str) -> list[P
     return [step async for step in hub.pairing.async_iterate(session)]
 
 
-async def test_pair_and_command_a_virtual_fridge(
-    hub_factory: HubFactory, mosquitto: Mosquitto, tmp_path: Path
+PROFILES = {
+    # profile: (entity domain, initial state, service, data, command topic key, payload, state)
+    "fridge": ("select", "normal", "select_option", {"option": "eco"}, "mode", "eco", "eco"),
+    "cleaner": ("vacuum", "docked", "start", {}, "command", "start", "cleaning"),
+}
+
+
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+async def test_pair_and_command_a_virtual_appliance(
+    hub_factory: HubFactory, mosquitto: Mosquitto, tmp_path: Path, profile: str
 ) -> None:
-    fridge = VirtualAppliance(
-        f"fridge{os.getpid()}", "fridge", tmp_path / "fridge", mdns=True, setup_code=SETUP_CODE
+    domain, initial, service, data, key, payload, final = PROFILES[profile]
+    appliance = VirtualAppliance(
+        f"{profile}{os.getpid()}", profile, tmp_path / profile, mdns=True, setup_code=SETUP_CODE
     )
-    fridge.start()
+    appliance.start()
     try:
-        await fridge.async_wait_http()
+        await appliance.async_wait_http()
         hub = await hub_factory(
             mqtt=mqtt_config(mosquitto, advertise_host="127.0.0.1"),
             zeroconf={"advertise": False},
         )
-        candidate = await _search(hub, fridge.id)
+        candidate = await _search(hub, appliance.id)
         assert candidate.details["kind"] == "hearth"
         assert candidate.details["pairable"] is True
         assert set(candidate.needs) == {"setup_code", "wifi_ssid", "wifi_password"}
 
         # A wrong setup code is refused by the device and reported, not crashed on.
         refused = await _pair(
-            hub, candidate, wifi_ssid=fridge.ap_ssid, wifi_password=fridge.ap_password,
+            hub, candidate, wifi_ssid=appliance.ap_ssid, wifi_password=appliance.ap_password,
             setup_code="000000",
         )  # fmt: skip
         assert any(s.stage == STAGE_FAILED for s in refused)
         assert not any(s.stage == STAGE_READY for s in refused)
 
         steps = await _pair(
-            hub, candidate, wifi_ssid=fridge.ap_ssid, wifi_password=fridge.ap_password,
+            hub, candidate, wifi_ssid=appliance.ap_ssid, wifi_password=appliance.ap_password,
             setup_code=SETUP_CODE,
         )  # fmt: skip
         ready = [s for s in steps if s.stage == STAGE_READY]
         assert ready, [(s.stage, s.message) for s in steps]
-        entity_ids = ready[0].entity_ids
         assert ready[0].device_id is not None
-        mode = next(e for e in entity_ids if e.startswith("select."))
-        await wait_until(lambda: state_of(hub, mode).state == "normal", what="fridge mode")
+        target = next(e for e in ready[0].entity_ids if e.startswith(f"{domain}."))
+        await wait_until(lambda: state_of(hub, target).state == initial, what=f"{initial}")
 
-        # The hub commands it: the firmware applies the mode and reports it back.
+        # The hub commands it: the firmware acts and reports its new state back.
         spy = await device_client(mosquitto.host, mosquitto.port)
-        commands = await subscribed(spy, f"hearth/{fridge.id}/set/#")
-        await hub.services.async_call(
-            "select", "select_option", {"option": "eco"}, target={"entity_id": mode}
-        )
-        await commands.wait_for(f"hearth/{fridge.id}/set/mode", "eco")
-        await wait_until(lambda: state_of(hub, mode).state == "eco", 60, "fridge in eco mode")
+        commands = await subscribed(spy, f"hearth/{appliance.id}/set/#")
+        await hub.services.async_call(domain, service, data, target={"entity_id": target})
+        await commands.wait_for(f"hearth/{appliance.id}/set/{key}", payload)
+        await wait_until(lambda: state_of(hub, target).state == final, 60, final)
 
-        # Pulling the plug: the broker publishes the fridge's will, the entities go unavailable.
-        fridge.kill()
+        # Pulling the plug: the broker publishes the appliance's will; entities go unavailable.
+        appliance.kill()
         await wait_until(
-            lambda: state_of(hub, mode).state == "unavailable", 90, "fridge unavailable"
+            lambda: state_of(hub, target).state == "unavailable", 90, "appliance unavailable"
         )
         await spy.async_stop()
     finally:
-        fridge.kill()
+        appliance.kill()
 
 
 async def test_other_lan_devices_are_offered_with_advice(
