@@ -106,3 +106,15 @@ def rms(pcm: bytes) -> float:
         return 0.0
     samples = np.frombuffer(pcm[: len(pcm) - len(pcm) % 2], dtype="<i2").astype(np.float32)
     return float(np.sqrt(np.mean(samples * samples)))
+
+
+def active_seconds(pcm: bytes, floor_db: float = 30.0) -> float:
+    """Seconds of 10 ms frames within `floor_db` of the loudest frame (speech, not pauses)."""
+    frame = RATE // 100
+    usable = len(pcm) // WIDTH // frame * frame
+    if usable == 0:
+        return 0.0
+    samples = np.frombuffer(pcm[: usable * WIDTH], dtype="<i2").astype(np.float32)
+    energy = (samples.reshape(-1, frame) ** 2).mean(axis=1) + 1e-3
+    db = 10.0 * np.log10(energy)
+    return float(np.count_nonzero(db >= db.max() - floor_db)) / 100.0

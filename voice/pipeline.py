@@ -40,8 +40,8 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 WakeMode = Literal["auto", "required", "off"]
-_PAD_BEFORE = 0.03
-_PAD_AFTER = 0.1
+_PAD_BEFORE = 0.15
+_PAD_AFTER = 0.35
 _REBUILD_DELAY = 0.2
 _CONTROL_INTENTS = frozenset({"HearthConfirm", "HearthDeny", "HearthFollowUpOnOff"})
 
