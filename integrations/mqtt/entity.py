@@ -56,7 +56,6 @@ class MqttEntity(Entity):
         )
         self.qos = options.qos()
         self.retain = options.flag("retain", False)
-        self.encoding = options.text("encoding", "utf-8") or "utf-8"
         self._availability = _availability_sources(options)
         self._availability_mode = options.text("availability_mode", "latest")
         if self._availability_mode not in ("latest", "all", "any"):

@@ -110,8 +110,8 @@ class DiscoveryManager:
     async def _async_add(self, key: str, config: DiscoveryConfig, entity: MqttEntity) -> None:
         added = await self.hub.entities.async_add(self.integration, [entity])
         if not added:
-            self.rejected += 1
-            _LOGGER.warning("Discovery config %s did not become an entity", key)
+            # Disabled in the registry by the user, or a unique_id another config already uses.
+            _LOGGER.info("Discovery config %s was not added as an entity", key)
             return
         self.entities[key] = entity
         self._configs[key] = config.raw

@@ -234,3 +234,25 @@ async def test_arbitrary_state_payloads_are_contained(
     finally:
         root.removeHandler(handler)
     assert errors == [], [r.getMessage() for r in errors]
+
+
+async def test_duplicate_unique_id_does_not_replace_the_first(
+    mqtt_hub: Hub, device: MqttClient
+) -> None:
+    first = {"name": "A", "cmd_t": "dup/a/set", "stat_t": "dup/a", "uniq_id": "same-id"}
+    second = {"name": "B", "cmd_t": "dup/b/set", "stat_t": "dup/b", "uniq_id": "same-id"}
+    device.async_publish("homeassistant/switch/a/config", json.dumps(first), qos=1, retain=True)
+    manager = integration(mqtt_hub).discovery
+    assert manager is not None
+    await wait_until(lambda: len(manager.entities) == 1, what="first entity")
+    device.async_publish("homeassistant/switch/b/config", json.dumps(second), qos=1, retain=True)
+    marker = {"name": "M", "cmd_t": "dup/m/set", "uniq_id": "marker"}
+    device.async_publish("homeassistant/switch/m/config", json.dumps(marker), qos=1, retain=True)
+    await wait_until(lambda: len(manager.entities) == 2, what="marker entity")
+    await manager.async_wait_idle()
+    assert sorted(manager.entities) == ["switch/a", "switch/m"]
+    eid = manager.entities["switch/a"].entity_id
+    assert eid is not None
+    await integration(mqtt_hub).client.async_wait_subscribed(30)
+    device.async_publish("dup/a", "ON", qos=1)
+    await wait_until(lambda: state_of(mqtt_hub, eid).state == "on", what="first still works")
