@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
-import zigpy.application
 import zigpy.backups
 
 __all__ = ["BackupStore"]
@@ -22,6 +22,8 @@ class BackupStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        # Saves run in executor threads: one at a time, or they interleave in the file.
+        self._lock = threading.Lock()
 
     def load(self) -> list[zigpy.backups.NetworkBackup]:
         """Read all stored backups; a corrupt file is logged and treated as empty."""
@@ -41,6 +43,10 @@ class BackupStore:
 
     def save(self, backup: zigpy.backups.NetworkBackup) -> None:
         """Append a backup, superseding older ones of the same network."""
+        with self._lock:
+            self._save(backup)
+
+    def _save(self, backup: zigpy.backups.NetworkBackup) -> None:
         backups = [
             b
             for b in self.load()
@@ -59,12 +65,3 @@ class BackupStore:
         with os.fdopen(fd, "w") as fh:
             json.dump(data, fh, indent=1)
         os.replace(tmp, self.path)
-
-
-async def async_backup(
-    app: zigpy.application.ControllerApplication, store: BackupStore, run: Any
-) -> zigpy.backups.NetworkBackup:
-    """Take a backup from the radio and store it (file I/O through `run`, an executor hook)."""
-    backup = await app.backups.create_backup(load_devices=True)
-    await run(store.save, backup)
-    return backup

@@ -86,6 +86,9 @@ class ZigbeeGateway:
         # Devices between join and interview: their registry id is being settled.
         self._joining: dict[t.EUI64, asyncio.Task[str | None]] = {}
         self._provisional: set[t.EUI64] = set()
+        self._backup_lock = asyncio.Lock()
+        self._backup_wanted = False
+        self.backups_taken = 0
         self._tasks: set[asyncio.Task[Any]] = set()
         self._reconnect: asyncio.Task[None] | None = None
         self._stopping = False
@@ -174,10 +177,19 @@ class ZigbeeGateway:
             _LOGGER.info("zigbee: %s not reconfigured at start: %s", device.ieee, result.errors)
 
     async def async_backup(self) -> None:
-        """Take a network backup from the radio and keep it in Hearth's config dir."""
-        assert self.app is not None
-        backup = await self.app.backups.create_backup(load_devices=True)
-        await self.hub.async_add_executor_job(self.backups.save, backup)
+        """Take a network backup from the radio and keep it in Hearth's config dir.
+
+        Requests made while one runs share a single follow-up run (a burst of joins).
+        """
+        self._backup_wanted = True
+        async with self._backup_lock:
+            if not self._backup_wanted:
+                return  # a run that started after this request already covered it
+            self._backup_wanted = False
+            assert self.app is not None
+            backup = await self.app.backups.create_backup(load_devices=True)
+            await self.hub.async_add_executor_job(self.backups.save, backup)
+            self.backups_taken += 1
 
     # -- zigpy listener callbacks (called synchronously by zigpy) ------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import stat
@@ -115,3 +116,24 @@ async def test_store_supersedes_older_backups_of_the_same_network(
     backups = store.load()
     assert len(backups) == KEEP
     assert backups[-1].network_info.extended_pan_id == other.network_info.extended_pan_id
+
+
+async def test_a_burst_of_backups_coalesces_and_never_corrupts_the_file(
+    make_home: HomeFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    home = await make_home()
+    gateway = home.zigbee.gateway
+    taken = gateway.backups_taken
+    with caplog.at_level(logging.ERROR, "integrations.zigbee"):
+        # As when many devices finish joining at once: each asks for a backup.
+        await asyncio.gather(*(gateway.async_backup() for _ in range(30)))
+        # Saves from several threads at once still leave a readable file.
+        app = gateway.app
+        assert app is not None
+        backup = await app.backups.create_backup(load_devices=True)
+        await asyncio.gather(
+            *(home.hub.async_add_executor_job(gateway.backups.save, backup) for _ in range(20))
+        )
+        assert gateway.backups.latest() is not None
+    assert "unreadable" not in caplog.text
+    assert 1 <= gateway.backups_taken - taken <= 2
