@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from hub.errors import IntegrationError
 from hub.integration import Integration, Manifest, PairingProgress, PairingRequest
@@ -53,6 +53,8 @@ class MqttIntegration(Integration):
             "reconnect_max": Field("float", min=0.05, max=600, default=30.0),
             "wifi_ssid": Field("str", max_length=32),
             "wifi_password": Field("str", max_length=63),
+            "ota": Field("bool", default=True, description="sign and serve firmware updates"),
+            "ota_port": Field("int", min=0, max=65535, default=0, description="0 = any free"),
         }
     )
 
@@ -119,9 +121,30 @@ class MqttIntegration(Integration):
             lambda: self.discovery,
             (config.get("wifi_ssid"), config.get("wifi_password")),
         )
+        self.ota: Any = None
+        if config["ota"]:
+            await self._async_start_ota()
         self.hub.data[DATA_MQTT] = self
 
+    async def _async_start_ota(self) -> None:
+        # Imported here: firmware updates are optional and the image server costs a port.
+        from firmware.ota.manager import OtaManager
+
+        self.ota = OtaManager(
+            self.hub,
+            self.client,
+            advertise_host=self.broker_access().host,
+            port=self.config["ota_port"],
+        )
+        try:
+            await self.ota.async_setup()
+        except OSError as err:
+            _LOGGER.error("Firmware update server could not start: %s", err)
+            self.ota = None
+
     async def async_teardown(self) -> None:
+        if self.ota is not None:
+            await self.ota.async_teardown()
         if self.stream is not None:
             await self.stream.async_stop()
         if self.discovery is not None:
