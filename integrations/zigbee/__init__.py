@@ -10,6 +10,7 @@ Configuration (``zigbee:`` in configuration.yaml)::
       mains_timeout: 7200        # seconds of silence before a mains device is unavailable
       battery_timeout: 90000     # the same for battery (sleepy) devices
       availability_interval: 60  # how often availability is checked, seconds
+      poll_interval: 300         # how often attributes a device will not report are read
       reconnect_max: 60          # longest pause between attempts after the radio is lost
       # Simulated radio only: virtual devices in pairing mode near the stick. They join
       # when permit-join opens (from the dashboard, the API or `hearth pair zigbee`), so a
@@ -92,6 +93,7 @@ class ZigbeeIntegration(Integration):
             "mains_timeout": Field("float", min=1, default=7200.0, description="seconds"),
             "battery_timeout": Field("float", min=1, default=90000.0, description="seconds"),
             "availability_interval": Field("float", min=0.05, default=60.0),
+            "poll_interval": Field("float", min=0.05, default=300.0, description="seconds"),
             "reconnect_max": Field("float", min=0.05, max=600, default=60.0),
             "sim_devices": Field("str_list", default=[], description="virtual devices to pair"),
             "sim_join": Field("enum", choices=("one", "all"), default="one"),
@@ -112,6 +114,7 @@ class ZigbeeIntegration(Integration):
                 check_interval_s=float(config.get("availability_interval", 60.0)),
             ),
             backoff=backoff_schedule(top),
+            poll_interval=float(config.get("poll_interval", 300.0)),
         )
         self._unregister: list[Any] = []
         self.sim_devices: list[VirtualDevice] = []

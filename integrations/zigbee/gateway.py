@@ -67,6 +67,7 @@ class ZigbeeGateway:
         *,
         ota_dir: Path | None,
         availability: AvailabilityPolicy,
+        poll_interval: float = 300.0,
         backoff: tuple[float, ...] = backoff_schedule(),
     ) -> None:
         self.hub = hub
@@ -74,6 +75,9 @@ class ZigbeeGateway:
         self.ota_dir = ota_dir
         self.availability = availability
         self.last_heard = LastHeard()
+        # Attributes a device would not report: (endpoint, cluster id, attribute) to read.
+        self.polled: dict[t.EUI64, tuple[tuple[int, int, str], ...]] = {}
+        self.poll_interval = poll_interval
         # Devices that announced leaving: unavailable until they join again.
         self.departed: set[t.EUI64] = set()
         self.backoff = backoff
@@ -110,6 +114,7 @@ class ZigbeeGateway:
                 # that was off): configure awake ones again, which also reads fresh values.
                 self._spawn(self._async_reconfigure(device), f"zigbee-refresh-{device.ieee}")
         self._spawn(self._async_availability_loop(), "zigbee-availability")
+        self._spawn(self._async_poll_loop(), "zigbee-poll")
 
     async def async_stop(self) -> None:
         """Shut the network down cleanly."""
@@ -173,6 +178,7 @@ class ZigbeeGateway:
     async def _async_reconfigure(self, device: zigpy.device.ZigbeeDevice) -> None:
         assert self.app is not None
         result = await async_configure_device(device, self.app.state.node_info.ieee)
+        self._note_poll(device, result)
         if not result.ok:
             _LOGGER.info("zigbee: %s not reconfigured at start: %s", device.ieee, result.errors)
 
@@ -220,7 +226,7 @@ class ZigbeeGateway:
             entity.async_set_available(False)
 
     def device_removed(self, device: zigpy.device.ZigbeeDevice) -> None:
-        self._spawn(self._async_remove_entities(device.ieee), f"zigbee-remove-{device.ieee}")
+        self._spawn(self._async_forget(device.ieee), f"zigbee-remove-{device.ieee}")
 
     def connection_lost(self, exc: Exception) -> None:
         if self._stopping or (self._reconnect is not None and not self._reconnect.done()):
@@ -295,6 +301,7 @@ class ZigbeeGateway:
                 DeviceProgress(ieee, "failed", f"configuration failed: {err!r}", device_id)
             )
             return
+        self._note_poll(device, result)
         if not result.ok:
             _LOGGER.warning("zigbee: %s configured with errors: %s", ieee, result.errors)
         self._report(
@@ -345,9 +352,14 @@ class ZigbeeGateway:
         device_id = entities[0].device_id if entities else None
         return tuple(ids), device_id
 
-    async def _async_remove_entities(self, ieee: t.EUI64) -> None:
+    async def _async_forget(self, ieee: t.EUI64) -> None:
+        """The device is gone from the network: its entities go, its registry names stay."""
         self.last_heard.forget(ieee)
         self.departed.discard(ieee)
+        self.polled.pop(ieee, None)
+        await self._async_remove_entities(ieee)
+
+    async def _async_remove_entities(self, ieee: t.EUI64) -> None:
         for entity in self.entities.pop(ieee, []):
             if entity.entity_id is not None:
                 # Keep the registry entry: a re-paired device gets its ids and names back.
@@ -382,9 +394,44 @@ class ZigbeeGateway:
         """Ask the device to leave and forget it in zigpy; its registry names are kept."""
         assert self.app is not None
         await self.app.remove(ieee)
-        await self._async_remove_entities(ieee)
+        await self._async_forget(ieee)
 
     # -- availability and radio loss -------------------------------------------------------
+
+    async def _async_poll_loop(self) -> None:
+        while True:
+            await self.hub.clock.async_sleep(self.poll_interval)
+            await self.async_poll()
+
+    async def async_poll(self) -> int:
+        """Read every attribute that cannot report; returns how many reads were answered."""
+        app = self.app
+        if app is None or not self.connected.is_set():
+            return 0
+        answered = 0
+        for ieee, targets in list(self.polled.items()):
+            device = app.devices.get(ieee)
+            if not isinstance(device, zigpy.device.ZigbeeDevice) or ieee in self.departed:
+                continue
+            for endpoint_id, cluster_id, attr in targets:
+                endpoint = device.endpoints.get(endpoint_id)
+                cluster = getattr(endpoint, "in_clusters", {}).get(cluster_id)
+                if cluster is None:
+                    continue
+                try:
+                    # The answer lands in zigpy's cache as an attribute_read event.
+                    await cluster.read_attributes([attr], allow_cache=False)
+                    answered += 1
+                except (TimeoutError, zigpy.exceptions.ZigbeeException) as err:
+                    _LOGGER.debug("zigbee: polling %s %s failed: %r", ieee, attr, err)
+        return answered
+
+    def _note_poll(self, device: zigpy.device.ZigbeeDevice, result: ConfigureResult) -> None:
+        # Sleepy devices cannot be asked: they only talk when they wake.
+        if result.poll and is_mains_powered(device):
+            self.polled[device.ieee] = result.poll
+        else:
+            self.polled.pop(device.ieee, None)
 
     async def _async_availability_loop(self) -> None:
         while True:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from zigpy.zcl import foundation
 from zigpy.zcl.clusters.general import OnOff
 from zigpy.zcl.clusters.measurement import TemperatureMeasurement
 
@@ -65,3 +66,36 @@ def _stamp(home: Home, vdev: VirtualDevice) -> float | None:
     app = home.zigbee.gateway.app
     assert app is not None
     return app.devices[vdev.ieee].last_seen
+
+
+async def test_attributes_a_device_will_not_report_are_polled(
+    make_home: HomeFactory, fake_clock: FakeClock
+) -> None:
+    home = await make_home(clock=fake_clock, poll_interval=300.0, availability_interval=CHECK)
+    plug = make_device("metering_plug")
+    plug.cluster(OnOff.cluster_id).reportable = False  # firmware refuses reporting on/off
+    steps = await home.pair(plug)
+    configured = next(s for s in steps if s.stage == "configured")
+    assert "1 polled" in configured.message
+    gateway = home.zigbee.gateway
+    assert gateway.polled[plug.ieee] == ((1, OnOff.cluster_id, "on_off"),)
+    switch = home.entity(plug, "switch")
+    await home.until_state(switch, "off")
+
+    plug.set_attribute(OnOff.cluster_id, "on_off", True)  # pressed on the device: no report
+    reads_before = len(_reads(home, plug))
+    await fake_clock.async_advance(299)
+    assert home.state(switch).state == "off" and len(_reads(home, plug)) == reads_before
+    await fake_clock.async_advance(1)  # the poll is due: a real Read_Attributes goes out
+    await home.until_state(switch, "on")
+    assert len(_reads(home, plug)) > reads_before
+    # Attributes that do report (the power sensor) are never polled.
+    assert all(cluster == OnOff.cluster_id for _, cluster, _ in gateway.polled[plug.ieee])
+
+
+def _reads(home: Home, vdev: VirtualDevice) -> list[Any]:
+    return [
+        hdr
+        for hdr, _ in home.frames_to(vdev, OnOff.cluster_id)
+        if hdr.command_id == foundation.GeneralCommand.Read_Attributes
+    ]

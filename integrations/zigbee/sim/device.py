@@ -69,6 +69,8 @@ class VirtualCluster:
     reporting: dict[int, ReportConfig] = field(default_factory=dict)
     last_report: dict[int, float] = field(default_factory=dict)
     bound: bool = False
+    # False models firmware that refuses attribute reporting (Hearth must poll it).
+    reportable: bool = True
 
     @property
     def cluster_id(self) -> int:
@@ -462,10 +464,12 @@ class VirtualDevice:
         elif hdr.command_id == gc.Configure_Reporting:
             statuses = []
             for rec in cmd.config_records:
-                if rec.attrid not in cluster.cluster_cls.attributes:
+                if rec.attrid not in cluster.cluster_cls.attributes or not cluster.reportable:
                     statuses.append(
                         foundation.ConfigureReportingResponseRecord(
-                            status=foundation.Status.UNSUPPORTED_ATTRIBUTE,
+                            status=foundation.Status.UNSUPPORTED_ATTRIBUTE
+                            if cluster.reportable
+                            else foundation.Status.UNREPORTABLE_ATTRIBUTE,
                             direction=rec.direction,
                             attrid=rec.attrid,
                         )
