@@ -54,6 +54,13 @@ voice:
 
 # Rules: rules.yaml in this folder.
 rules:
+
+# Wi-Fi appliances over MQTT. With no `broker:` set, Hearth runs its own broker on port 1883
+# with a generated password (stored in this folder).
+mqtt:
+
+# Announce the hub on the LAN (_hearth._tcp) and find devices for pairing.
+zeroconf:
 """
 
 _LOCATION_SCHEMA = Schema(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from pathlib import Path
@@ -69,9 +70,16 @@ class ZeroconfIntegration(Integration):
             self.config.get("name") or self.hub.config.name, int(api_port), addresses, hub_id
         )
         self.advertisement = HubAdvertisement(self.aiozc, info)
-        await self.advertisement.async_start()
+        # Probing for a unique name takes about a second; the hub is ready without waiting.
+        self._announce = self.hub.async_create_task(
+            self.advertisement.async_start(), "zeroconf-announce"
+        )
 
     async def async_teardown(self) -> None:
+        announce = getattr(self, "_announce", None)
+        if announce is not None and not announce.done():
+            announce.cancel()
+            await asyncio.gather(announce, return_exceptions=True)
         if self.advertisement is not None:
             await self.advertisement.async_stop()
         if self.hub.data.get(DATA_ZEROCONF) is self.aiozc:
