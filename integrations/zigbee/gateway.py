@@ -214,6 +214,11 @@ class ZigbeeGateway:
             return
         self._spawn(self._async_device_ready(device), f"zigbee-configure-{device.ieee}")
 
+    def device_reinterviewed(self, device: zigpy.device.ZigbeeDevice) -> None:
+        # zigpy swapped in a new device object: rebuild the entities on it (same ids, names).
+        if device.ieee in self.entities:
+            self._spawn(self._async_add_entities(device), f"zigbee-reinterviewed-{device.ieee}")
+
     def device_init_failure(self, device: zigpy.device.ZigbeeDevice) -> None:
         self._spawn(self._async_init_failed(device), f"zigbee-failed-{device.ieee}")
 

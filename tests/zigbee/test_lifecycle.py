@@ -117,3 +117,29 @@ async def test_device_leaving_on_its_own_is_reported_and_can_come_back(home: Hom
     assert home.entity(plug, "switch") == switch
     await home.call("switch", "turn_on", switch)
     await home.until_state(switch, "on")
+
+
+async def test_reinterview_rebinds_entities_to_zigpys_new_device_object(home: Home) -> None:
+    bulb = make_device("dimmable_bulb")
+    await home.pair(bulb)
+    light = home.entity(bulb, "light")
+    app = home.zigbee.gateway.app
+    assert app is not None
+    old = app.devices[bulb.ieee]
+    await app.reinterview_device(bulb.ieee)
+    await wait_for(lambda: app.devices[bulb.ieee] is not old)
+    await wait_for(
+        lambda: (
+            all(
+                getattr(e, "zdevice", None) is app.devices[bulb.ieee]
+                for e in home.zigbee.gateway.entities.get(bulb.ieee, [])
+            )
+            and home.hub.entities.get(light) is not None
+        )
+    )
+    assert home.entity(bulb, "light") == light
+    # Reports arrive on the new object's clusters; the entity follows them.
+    bulb.set_attribute(OnOff.cluster_id, "on_off", True, force_report=True)
+    await home.until_state(light, "on")
+    await home.call("light", "turn_off", light)
+    await home.until_state(light, "off")
