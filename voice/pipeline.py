@@ -43,7 +43,6 @@ WakeMode = Literal["auto", "required", "off"]
 _PAD_BEFORE = 0.15
 _PAD_AFTER = 0.35
 _REBUILD_DELAY = 0.2
-_CONTROL_INTENTS = frozenset({"HearthConfirm", "HearthDeny", "HearthFollowUpOnOff"})
 
 
 @dataclass(frozen=True)
@@ -389,9 +388,14 @@ class VoicePipeline:
                 return Plan(reply_key="no_context"), None
             on = match.slots.get("state") == "on"
             target = planner.names(ids, match.language)
-            return Plan(
+            plan = Plan(
                 onoff_actions(ids, on), "turned_on" if on else "turned_off", {"target": target}
-            ), None
+            )
+            # Remember it as the plain command, so "and the bedroom too" repeats the on/off.
+            said = IntentMatch(
+                "HassTurnOn" if on else "HassTurnOff", {"name": ids[0]}, match.language
+            )
+            return plan, said
         if match.intent == "HearthFollowUpArea":
             last = conversation.last_match
             if last is None:

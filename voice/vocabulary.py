@@ -13,6 +13,8 @@ from hassil.intents import SlotList, TextSlotList
 
 INTENTS_DIR = Path(__file__).parent / "intents"
 _CJK = re.compile(r"[\u3400-\u9fff]")
+# "the front door" means the lock; "the kitchen" would not mean the kitchen light.
+_REDUNDANT_SUFFIX = ("lock",)
 
 # Which slot list an entity appears in, by domain. {name} holds what can be switched on/off.
 DOMAIN_LISTS: Mapping[str, tuple[str, ...]] = {
@@ -104,7 +106,7 @@ def _with_short_forms(ent: SpokenEntity) -> tuple[str, ...]:
     short = []
     for name in ent.names:
         words = name.split()
-        if len(words) > 1 and words[-1].lower() == ent.domain:
+        if ent.domain in _REDUNDANT_SUFFIX and len(words) > 1 and words[-1].lower() == ent.domain:
             short.append(" ".join(words[:-1]))
     return (*ent.names, *short)
 
