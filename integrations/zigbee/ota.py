@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import zigpy.device
+import zigpy.exceptions
 import zigpy.ota.image as ota_image
 import zigpy.types as t
 from zigpy.ota import OtaImageWithMetadata
@@ -22,6 +24,8 @@ __all__ = [
 ]
 
 _LOGGER = logging.getLogger(__name__)
+# How long a device may take to answer Image Notify with its query (sleepy ones wake slowly).
+NOTIFY_WAIT_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +77,10 @@ async def async_find_update(device: zigpy.device.ZigbeeDevice) -> OtaImageWithMe
         return None
     query = device.get_last_ota_query_cmd()
     if query is None:
-        # The device has not asked yet: describe it from what the interview read.
+        query = await _async_ask_for_query(device, cluster)
+    if query is None:
+        # The device stays silent: describe it from what the interview read (its image
+        # type is unknown, so only images that do not name one can match).
         version = cluster.get(Ota.AttributeDefs.current_file_version.name)
         if version is None:
             rsp, _ = await cluster.read_attributes(["current_file_version"])
@@ -87,6 +94,25 @@ async def async_find_update(device: zigpy.device.ZigbeeDevice) -> OtaImageWithMe
         )
     result = await device.application.ota.get_ota_images(device, query)
     return result.upgrades[0] if result.upgrades else None
+
+
+async def _async_ask_for_query(
+    device: zigpy.device.ZigbeeDevice, cluster: Ota, wait_s: float = NOTIFY_WAIT_S
+) -> QueryNextImageCommand | None:
+    """Send Image Notify so the device asks for an image, telling us its image type."""
+    try:
+        await cluster.image_notify(
+            payload_type=Ota.ImageNotifyCommand.PayloadType.QueryJitter, query_jitter=100
+        )
+    except (TimeoutError, zigpy.exceptions.ZigbeeException) as err:
+        _LOGGER.debug("zigbee OTA: image notify to %s failed: %r", device.ieee, err)
+        return None
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_s
+    # zigpy's own OTA handler caches the query; there is no event to await.
+    while (query := device.get_last_ota_query_cmd()) is None and loop.time() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.05)
+    return query
 
 
 async def async_update_device(

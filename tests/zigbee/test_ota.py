@@ -112,3 +112,28 @@ async def test_broken_image_in_the_folder_is_never_offered(
     light = home.entity(bulb, "light")
     await home.call("light", "turn_on", light)
     await home.until_state(light, "on")
+
+
+async def test_update_after_a_hub_restart(make_home: HomeFactory, tmp_path: Path) -> None:
+    """zigpy forgets the device's last OTA query on restart: Hearth must still find the image."""
+    config_dir = tmp_path / "restart"
+    kinds = ["color_bulb"]
+    first = await make_home(config_dir=config_dir, ota_dir=str(DEFAULT_OTA_DIR), sim_devices=kinds)
+    session = first.hub.pairing.async_start(["zigbee"], duration=1)
+    await session.done.wait()
+    await first.hub.async_stop()
+    second = await make_home(
+        config_dir=config_dir, ota_dir=str(DEFAULT_OTA_DIR), sim_devices=kinds, sim_join="all"
+    )
+    (bulb,) = second.air.devices.values()
+    bulb_id = second.device_id(bulb)
+    # However it was before, the device's last query is forgotten here: Hearth must ask.
+    app = second.zigbee.gateway.app
+    assert app is not None
+    zdev: Any = app.get_device(ieee=bulb.ieee)
+    zdev.endpoints[1].out_clusters[Ota.cluster_id].last_query_cmd = None
+    result = await second.hub.services.async_call(
+        "zigbee", "update_firmware", {}, target=Target(device_ids=(bulb_id,))
+    )
+    assert result == {bulb_id: {"updated": True, "version": 2}}
+    assert bulb.firmware_version == 2
