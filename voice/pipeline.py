@@ -220,6 +220,9 @@ class VoicePipeline:
             segment = await self.hub.async_add_executor_job(listener.flush)
         end_of_speech = time.perf_counter()
         listener.close()
+        timings["stream"] = round(len(listener.buffer) / BYTES_PER_SECOND, 3)
+        timings["wake_cpu"] = round(listener.wake_cpu, 4)
+        timings["vad_cpu"] = round(listener.vad_cpu, 4)
         if segment is None:
             reason = "no wake word" if wake == "required" and listener.wake is None else "no speech"
             self._fire(events.EVENT_VOICE_ERROR, conversation_id, stage="vad", message=reason)
@@ -557,11 +560,15 @@ class _Listener:
         self.buffer = bytearray()
         self.wake: WakeDetection | None = None
         self._vad_offset = 0.0  # stream seconds where the VAD (re)started
+        self.wake_cpu = 0.0  # processing time spent per stage, for real-time factors
+        self.vad_cpu = 0.0
 
     def feed(self, chunk: bytes) -> SpeechSegment | None:
         self.buffer += chunk
         if self.detector is not None and self.wake is None:
+            started = time.perf_counter()
             found = self.detector.process(chunk)
+            self.wake_cpu += time.perf_counter() - started
             if found is not None:
                 # The command starts after the wake word: restart end-of-speech from here.
                 self.wake = found
@@ -570,7 +577,9 @@ class _Listener:
                 return None
             if self.mode == "required":
                 return None
+        started = time.perf_counter()
         segment = self.vad.process(chunk)
+        self.vad_cpu += time.perf_counter() - started
         return None if segment is None else self._shift(segment)
 
     def flush(self) -> SpeechSegment | None:
