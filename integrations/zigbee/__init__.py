@@ -56,7 +56,7 @@ from .availability import AvailabilityPolicy
 from .gateway import DeviceProgress, ZigbeeGateway, backoff_schedule
 from .ota import OtaProgress, async_find_update, async_update_device
 from .radio import RADIO_TYPES, RadioConfig, RadioLibraryMissing
-from .sim import VirtualDevice
+from .sim import SimControllerApplication, SimStick, VirtualDevice
 from .sim_devices import place_sim_devices, resolve_kinds, withdraw_sim_devices
 
 __all__ = ["EVENT_ZIGBEE_OTA", "INTEGRATION", "ZigbeeIntegration"]
@@ -118,6 +118,7 @@ class ZigbeeIntegration(Integration):
         )
         self._unregister: list[Any] = []
         self.sim_devices: list[VirtualDevice] = []
+        self._sim_stick: SimStick | None = None
 
     async def async_setup(self) -> None:
         try:
@@ -130,7 +131,8 @@ class ZigbeeIntegration(Integration):
             await self.gateway.async_start()
         except RadioLibraryMissing as err:
             raise IntegrationError(str(err)) from err
-        if sim_kinds and self.gateway.app is not None:
+        if sim_kinds and isinstance(self.gateway.app, SimControllerApplication):
+            self._sim_stick = self.gateway.app.stick
             self.sim_devices = place_sim_devices(
                 self.gateway.app,
                 sim_kinds,
@@ -159,7 +161,7 @@ class ZigbeeIntegration(Integration):
     async def async_teardown(self) -> None:
         for unregister in self._unregister:
             unregister()
-        withdraw_sim_devices(self.gateway.app, self.sim_devices)
+        withdraw_sim_devices(self._sim_stick, self.sim_devices)
         await self.gateway.async_stop()
 
     async def async_pair(self, request: PairingRequest) -> AsyncIterator[PairingProgress]:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 import zigpy.application
 import zigpy.types as t
 
-from .sim import SimControllerApplication, VirtualDevice
+from .sim import SimControllerApplication, SimStick, VirtualDevice
 from .sim.profiles import KINDS, make_device
 
 __all__ = ["ALIASES", "place_sim_devices", "resolve_kinds", "withdraw_sim_devices"]
@@ -63,12 +63,19 @@ def place_sim_devices(
         # The n-th device of a kind keeps its IEEE address across restarts.
         device = make_device(kind, seen[kind])
         seen[kind] += 1
+        known = app.devices.get(device.ieee)
+        if known is not None and not known.is_initialized:
+            known = None  # only an address in the stick's tables, never interviewed here
         existing = air.devices.get(device.ieee)
         if existing is not None and existing.is_joined and existing.network == stick.network:
-            existing.start()  # still on our network from an earlier start
-            devices.append(existing)
-            continue
-        known = app.devices.get(device.ieee)
+            if known is not None:
+                existing.start()  # still on our network from an earlier start
+                devices.append(existing)
+                continue
+            # On this network but unknown to this hub (another config dir used the same
+            # stick earlier in this process): reset it, so it waits to be paired here.
+            air.leave(existing)
+            existing.stop()
         if known is not None and stick.network is not None:
             # Paired before this process started: it comes back without pairing again.
             device.nwk = t.NWK(known.nwk)
@@ -81,11 +88,16 @@ def place_sim_devices(
     return devices
 
 
-def withdraw_sim_devices(
-    app: zigpy.application.ControllerApplication | None, devices: list[VirtualDevice]
-) -> None:
-    """Power the config's devices off (hub stopping): no timers left running."""
-    if isinstance(app, SimControllerApplication):
-        app.stick.waiting.clear()
+def withdraw_sim_devices(stick: SimStick | None, devices: list[VirtualDevice]) -> None:
+    """Power the config's devices off (hub stopping): no timers, no late frames.
+
+    Left on the air, they could still answer a hub started next in this process on the same
+    stick, which would then discover them by itself instead of pairing them. The next start
+    makes them again from the config (those its zigpy database knows rejoin at once).
+    """
+    if stick is not None:
+        stick.waiting.clear()
+        for device in devices:
+            stick.air.remove(device)
     for device in devices:
         device.stop()

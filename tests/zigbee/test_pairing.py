@@ -145,3 +145,19 @@ def test_hearth_pair_zigbee_cli(tmp_path: Path) -> None:
     # The CLI refuses what it cannot do, with a message rather than a traceback.
     bad = _run_cli(config_dir, "pair", "bluetooth")
     assert bad.returncode != 0 and "invalid choice" in bad.stderr
+
+
+async def test_a_new_hub_on_a_used_stick_pairs_the_config_devices_again(
+    make_home: HomeFactory, tmp_path: Path
+) -> None:
+    """Like the dashboard's browser tests: several hubs in one process, one default stick."""
+    path = f"sim://shared-{next(_n)}"
+    first = await make_home(config_dir=tmp_path / "a", path=path, sim_devices=["plug"])
+    events = await _session(first, duration=1)
+    assert [e["stage"] for e in events].count("ready") == 1
+    air = first.air
+    await first.hub.async_stop()
+    second = await make_home(config_dir=tmp_path / "b", path=path, air=air, sim_devices=["plug"])
+    assert [d.kind for d in second.stick.waiting] == ["metering_plug"]
+    events = await _session(second, duration=1)
+    assert [e["stage"] for e in events].count("ready") == 1
