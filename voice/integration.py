@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from typing import Any, ClassVar
 
+from hub.errors import DeviceUnavailable
 from hub.integration import Integration, Manifest
 from hub.schema import Field, Schema
 from hub.services import ServiceCall
@@ -24,7 +25,13 @@ PROCESS_TEXT_SCHEMA = Schema(
     }
 )
 SAY_SCHEMA = Schema(
-    {"text": Field("str", required=True, max_length=1000), "language": Field("str")}
+    {
+        "text": Field("str", required=True, max_length=1000),
+        "language": Field("str"),
+        "satellite": Field(
+            "str", max_length=100, description="play on this Wyoming satellite, not just return"
+        ),
+    }
 )
 
 
@@ -85,11 +92,24 @@ class VoiceIntegration(Integration):
         return out
 
     async def _say(self, call: ServiceCall) -> dict[str, Any]:
+        satellite = call.data.get("satellite")
+        if satellite is not None:
+            self._check_satellite(satellite)
         audio = await self.pipeline.async_say(call.data["text"], call.data.get("language"))
-        return {
-            "seconds": round(audio.seconds, 3),
-            "wav": base64.b64encode(audio.to_wav()).decode(),
-        }
+        out: dict[str, Any] = {"seconds": round(audio.seconds, 3)}
+        if satellite is None:
+            out["wav"] = base64.b64encode(audio.to_wav()).decode()
+        elif self.wyoming is None or not await self.wyoming.async_announce(satellite, audio):
+            self._check_satellite(satellite)  # it left while the speech was synthesised
+        else:
+            out["satellite"] = satellite
+        return out
+
+    def _check_satellite(self, name: str) -> None:
+        connected = sorted(self.wyoming.satellites()) if self.wyoming is not None else []
+        if name not in connected:
+            where = ", ".join(connected) if connected else "none"
+            raise DeviceUnavailable(f"satellite {name!r} is not connected (connected: {where})")
 
 
 INTEGRATION = VoiceIntegration

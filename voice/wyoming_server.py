@@ -19,7 +19,7 @@ from wyoming.info import Describe, Info
 from wyoming.pipeline import PipelineStage, RunPipeline
 from wyoming.wake import Detection
 
-from .audio import RATE, WIDTH, chunked, convert_pcm
+from .audio import RATE, WIDTH, Audio, chunked, convert_pcm
 
 if TYPE_CHECKING:
     from .pipeline import PipelineResult, VoicePipeline, WakeMode
@@ -37,6 +37,19 @@ class WyomingServer:
         self.port = port
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._sessions: set[_Session] = set()
+
+    def satellites(self) -> dict[str, str | None]:
+        """Connected satellites: name (from their `info`, else host:port) → area."""
+        return {s.name: s.area for s in self._sessions}
+
+    async def async_announce(self, name: str, audio: Audio) -> bool:
+        """Play audio on the named satellite; False when no such satellite is connected."""
+        session = next((s for s in self._sessions if s.name == name), None)
+        if session is None:
+            return False
+        await session.async_send_audio(audio)
+        return True
 
     async def async_start(self) -> None:
         self._server = await asyncio.start_server(self._async_client, self.host, self.port)
@@ -63,12 +76,14 @@ class WyomingServer:
         session = _Session(
             self.pipeline, writer, f"wyoming-{peer[0]}:{peer[1]}" if peer else "wyoming"
         )
+        self._sessions.add(session)
         try:
             while (event := await async_read_event(reader)) is not None:
                 await session.async_handle(event)
         except (ConnectionError, asyncio.IncompleteReadError, ValueError) as err:
             _LOGGER.info("satellite %s: %s", peer, err)
         finally:
+            self._sessions.discard(session)
             await session.async_end()
             writer.close()
             with contextlib.suppress(ConnectionError):
@@ -87,10 +102,18 @@ class _Session:
         self.run: asyncio.Task[None] | None = None
         self.format = (RATE, WIDTH, 1)
         self.pending: set[asyncio.Future[None]] = set()
+        self.name = cid.removeprefix("wyoming-")
+        self.area: str | None = None
+        self._send_lock = asyncio.Lock()  # a reply and an announcement must not interleave
 
     async def async_handle(self, event: Event) -> None:
         if Describe.is_type(event.type):
             await async_write_event(Info().event(), self.writer)
+        elif Info.is_type(event.type):
+            # A satellite introduces itself; rules then speak to it by this name.
+            satellite = Info.from_event(event).satellite
+            if satellite is not None and satellite.name:
+                self.name, self.area = satellite.name, satellite.area
         elif RunPipeline.is_type(event.type):
             stage = RunPipeline.from_event(event).start_stage
             self.wake = "required" if stage == PipelineStage.WAKE else "off"
@@ -147,9 +170,14 @@ class _Session:
     async def _async_send_result(self, result: PipelineResult) -> None:
         try:
             await async_write_event(Transcript(text=result.transcript or "").event(), self.writer)
-            audio = result.reply_audio
-            if audio is None:
-                return
+            if result.reply_audio is not None:
+                await self.async_send_audio(result.reply_audio)
+        except ConnectionError:
+            _LOGGER.info("satellite %s left before the reply", self.cid)
+
+    async def async_send_audio(self, audio: Audio) -> None:
+        """audio-start, audio-chunk..., audio-stop: how a Wyoming satellite is given sound."""
+        async with self._send_lock:
             await async_write_event(
                 AudioStart(rate=RATE, width=WIDTH, channels=1).event(), self.writer
             )
@@ -157,5 +185,3 @@ class _Session:
                 chunk = AudioChunk(rate=RATE, width=WIDTH, channels=1, audio=piece)
                 await async_write_event(chunk.event(), self.writer)
             await async_write_event(AudioStop().event(), self.writer)
-        except ConnectionError:
-            _LOGGER.info("satellite %s left before the reply", self.cid)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
+
+from wyoming.audio import AudioChunk, AudioStart, AudioStop
+from wyoming.client import AsyncTcpClient
+from wyoming.info import Attribution, Info, Satellite
 
 from hub.bus import Event
 from hub.clock import FakeClock
 from hub.core import Hub
 
+from ..mosquitto import free_port
 from .conftest import RulesHub, manager, record, traces
 
 
@@ -239,6 +245,44 @@ async def test_speak_through_the_voice_pipeline(make_hub: RulesHub) -> None:
     assert {"domain": "voice", "service": "say"}.items() <= calls[-1].items()
     result = trace["steps"][0]["result"]
     assert result["text"] == "The fridge door is open" and result["seconds"] > 0.5  # real speech
+
+
+async def test_speak_on_a_named_wyoming_satellite(make_hub: RulesHub) -> None:
+    """The rule speaks on the satellite that introduced itself as "kitchen", and only there."""
+    port = free_port()
+    hub = await make_hub(
+        on_go("    - speak: {text: Dinner is ready, satellite: '{{ trigger.data.where }}'}\n"),
+        demo=False,
+        voice={"wyoming_port": port},
+    )
+    async with AsyncTcpClient("127.0.0.1", port) as kitchen:
+        await kitchen.write_event(
+            Info(
+                satellite=Satellite(
+                    name="kitchen",
+                    attribution=Attribution("test", ""),
+                    installed=True,
+                    description="",
+                    version="1",
+                )
+            ).event()
+        )
+        await asyncio.sleep(0.2)  # the hub reads the info event
+        trace = await go(hub, {"where": "kitchen"})
+        assert trace["state"] == "finished", trace
+        assert trace["steps"][0]["result"]["satellite"] == "kitchen"
+        received = []
+        while not received or not AudioStop.is_type(received[-1].type):
+            event = await asyncio.wait_for(kitchen.read_event(), timeout=30)
+            assert event is not None
+            received.append(event)
+        assert AudioStart.is_type(received[0].type)
+        pcm = b"".join(AudioChunk.from_event(e).audio for e in received[1:-1])
+        assert len(pcm) > 16000  # over half a second of real speech
+
+        hub.bus.async_fire("go", {"where": "garage"})
+        trace = next(t for t in await traces(hub, "r") if t["state"] == "error")
+        assert "satellite 'garage' is not connected (connected: kitchen)" in str(trace)
 
 
 async def test_scene_named_and_inline(make_hub: RulesHub) -> None:
