@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 import pytest
@@ -12,6 +12,9 @@ import pytest
 from hub.core import Hub
 from web.server import WebServer
 from web.users import Role
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
 
 WEB = {"host": "127.0.0.1", "port": 0, "mdns": False}
 OWNER = ("owner", "correct horse battery")
@@ -82,3 +85,14 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
     """A client that keeps cookies for IP-address hosts too."""
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
         yield session
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Headless Debian Chromium driven by Playwright (the test is skipped without it)."""
+    from .browser import ARGS, CHROMIUM, async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        await browser.close()

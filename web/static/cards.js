@@ -3,7 +3,7 @@ import { callService, store } from "./api.js";
 import { lineChart, loadHistory } from "./chart.js";
 import { confirmAction, errorText, h, icon, modal, toast } from "./ui.js";
 
-const ICONS = { light: "bulb", switch: "plug", climate: "thermo", lock: "lock", appliance: "fridge", vacuum: "robot", sensor: "sensor", binary_sensor: "door", todo: "list" };
+const ICONS = { select: "list", light: "bulb", switch: "plug", climate: "thermo", lock: "lock", appliance: "fridge", vacuum: "robot", sensor: "sensor", binary_sensor: "door", todo: "list" };
 
 async function run(domain, service, entityId, data = {}) {
   try { await callService(domain, service, { entity_id: [entityId] }, data); }
@@ -104,6 +104,27 @@ const RENDER = {
     const dc = s.attributes.device_class;
     const words = { door: ["Open", "Closed"], window: ["Open", "Closed"], occupancy: ["Detected", "Clear"], motion: ["Motion", "Still"] }[dc] || ["On", "Off"];
     return { status: on ? words[0] : words[1], active: on };
+  },
+  select(s, id, name) {
+    const options = s.attributes.options || [];
+    return { status: s.state, action: h("select", { class: "select select-small", "aria-label": name, onchange: (e) => run("select", "select_option", id, { option: e.target.value }) },
+      options.includes(s.state) ? null : h("option", { value: "", selected: true, disabled: true }, s.state),
+      options.map((o) => h("option", { value: o, selected: o === s.state }, o))) };
+  },
+  number(s, id, name) {
+    const a = s.attributes;
+    const unit = a.unit_of_measurement || "";
+    const value = parseFloat(s.state);
+    const set = (v) => run("number", "set_value", id, { value: Math.min(a.max ?? v, Math.max(a.min ?? v, v)) });
+    const step = a.step || 1;
+    return { status: `${s.state}${unit ? " " + unit : ""}`,
+      body: [h("div", { class: "stepper" },
+        h("button", { class: "round small", "aria-label": `${name} lower`, disabled: isNaN(value), onclick: () => set(value - step) }, "−"),
+        h("span", {}, `${s.state}${unit}`),
+        h("button", { class: "round small", "aria-label": `${name} higher`, disabled: isNaN(value), onclick: () => set(value + step) }, "+"))] };
+  },
+  button(s, id, name) {
+    return { status: "", action: h("button", { class: "btn btn-small", "aria-label": `Press ${name}`, onclick: () => run("button", "press", id) }, "Press") };
   },
   todo(s, id) {
     const items = s.attributes.items || [];

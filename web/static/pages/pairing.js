@@ -10,6 +10,13 @@ const PROTOCOLS = [
 ];
 const STAGE_TEXT = { searching: "Searching", found: "Found", joined: "Joined", interviewing: "Learning what it is", configured: "Configuring", ready: "Ready", failed: "Failed", done: "Finished" };
 const STAGE_PCT = { found: 15, joined: 35, interviewing: 60, configured: 85, ready: 100 };
+// What a found device may need before it can be added, in words a person knows.
+const NEEDS = {
+  wifi_ssid: { label: "Wi-Fi name", attrs: { maxlength: 32 } },
+  wifi_password: { label: "Wi-Fi password", optional: true, attrs: { type: "password", maxlength: 63 } },
+  setup_code: { label: "Setup code (on the device's label)", attrs: { inputmode: "numeric", maxlength: 32 } },
+  bind_key: { label: "Bind key (32 hexadecimal characters)", attrs: { maxlength: 64, class: "mono" } },
+};
 
 export function pairingPage() {
   const root = h("main", { class: "page pairing" });
@@ -47,6 +54,17 @@ export function pairingPage() {
     try { session = await api("POST", "/api/pairing", { protocols, duration: 120, options }); }
     catch (err) { toast(errorText(err), "error"); return; }
     const devices = new Map();
+    // Adding one found device runs in a session of its own: its steps go to that device's card.
+    const bySession = new Map();
+    const early = new Map(); // steps of sessions not adopted yet (they can beat the POST's answer)
+    const ctx = {
+      known: { ...options },
+      adopt(sessionId, item) {
+        bySession.set(sessionId, item);
+        for (const step of early.get(sessionId) || []) item.update(step);
+        early.delete(sessionId);
+      },
+    };
     const list = h("div", { class: "found" });
     const status = h("div", { class: "searching" }, h("span", { class: "pulse" }), h("span", { class: "status-text" }, `Searching ${session.protocols.join(", ")}…`));
     const done = h("button", { class: "btn", onclick: () => { stop(); } }, "Stop");
@@ -57,7 +75,13 @@ export function pairingPage() {
       chooser();
     }
     const onStep = (step) => {
-      if (step.session_id && step.session_id !== session.id) return;
+      const own = bySession.get(step.session_id);
+      if (own) { if (!step.finished) own.update(step); return; }
+      if (step.session_id && step.session_id !== session.id) {
+        if (!early.has(step.session_id)) early.set(step.session_id, []);
+        early.get(step.session_id).push(step);
+        return;
+      }
       if (step.finished) {
         status.classList.add("stopped");
         status.querySelector(".status-text").textContent = devices.size ? "Search finished." : "Search finished. Nothing new was found.";
@@ -70,32 +94,37 @@ export function pairingPage() {
       const key = step.device_id || step.candidate?.id;
       let item = key ? devices.get(key) : undefined;
       if (!item) {
-        item = [...devices.values()].reverse().find((i) => i.protocol === step.protocol && !i.finished);
+        item = [...devices.values()].reverse().find((i) => i.protocol === step.protocol && !i.finished && !i.candidate);
         if (item && key) devices.set(key, item);
       }
-      if (!item) { item = deviceItem(step); devices.set(key || Symbol("device"), item); list.append(item.el); }
-      item.update(step);
+      if (!item) { item = deviceItem(step, ctx); devices.set(key || Symbol("device"), item); list.append(item.el); }
+      // Once the person is adding a found device, its own session tells how that goes.
+      if (!item.adding) item.update(step);
     };
     try {
       sub = await live.command({ type: "subscribe_events", event_type: "pairing_progress" }, (ev) => onStep(ev.data));
       const current = await api("GET", `/api/pairing/${session.id}`);
-      for (const step of current.progress) onStep(step);
+      for (const step of current.progress) onStep({ session_id: session.id, ...step });
     } catch (err) { toast(errorText(err), "error"); }
   }
 
-  function deviceItem(first) {
+  function deviceItem(first, ctx) {
     const title = h("strong", {}, first.suggested_name || first.candidate?.name || "New device");
     const stage = h("span", { class: "badge" });
     const bar = h("div", { class: "progress" }, h("div", { class: "progress-fill" }));
     const detail = h("div", { class: "muted small" });
+    const error = h("p", { class: "error", role: "alert" });
     const form = h("div", { class: "name-form" });
-    const el = h("div", { class: "card found-device" }, h("div", { class: "row" }, icon(first.protocol === "ble" ? "ble" : first.protocol === "wifi" ? "wifi" : "zigbee"), title, stage), bar, detail, form);
+    const el = h("div", { class: "card found-device" }, h("div", { class: "row" }, icon(first.protocol === "ble" ? "ble" : first.protocol === "wifi" ? "wifi" : "zigbee"), title, stage), bar, detail, error, form);
     let named = false;
-    return {
+    const item = {
       el,
       protocol: first.protocol,
       finished: false,
+      candidate: null,
+      adding: false,
       update(step) {
+        if (step.stage === "done") return;
         if (step.stage === "ready" || step.stage === "failed") this.finished = true;
         stage.textContent = STAGE_TEXT[step.stage] || step.stage;
         stage.className = `badge ${step.stage === "failed" ? "badge-warn" : step.stage === "ready" ? "badge-ok" : ""}`;
@@ -104,30 +133,71 @@ export function pairingPage() {
         detail.textContent = step.message || "";
         el.dataset.stage = step.stage;
         if (step.suggested_name) title.textContent = step.suggested_name;
-        if (step.stage === "found" && step.candidate && !named) form.replaceChildren(candidateForm(step));
-        if (step.stage === "ready" && step.device_id && !named) { named = true; form.replaceChildren(nameForm(step)); }
+        if (step.stage === "found" && step.candidate && !this.candidate) {
+          this.candidate = step.candidate;
+          el.dataset.candidate = step.candidate.id;
+          form.replaceChildren(candidateForm(this, ctx));
+        }
+        if (step.stage === "failed") {
+          error.textContent = step.message || "Pairing failed.";
+          detail.textContent = "";
+          // A wrong code or key is worth another try without searching again.
+          if (this.adding && this.candidate) { this.adding = false; this.finished = false; form.replaceChildren(candidateForm(this, ctx)); }
+        } else error.textContent = "";
+        if (step.stage === "ready" && !named) {
+          named = true;
+          resolveDevice(step).then((deviceId) => form.replaceChildren(deviceId ? nameForm(step, deviceId) : h("p", { class: "ok" }, "Added.")));
+        }
       },
     };
+    return item;
   }
 
-  function candidateForm(step) {
-    const c = step.candidate;
-    const inputs = (c.needs || []).map((n) => h("label", { class: "field" }, h("span", {}, n.replaceAll("_", " ")), h("input", { name: n, required: true })));
-    const f = h("form", { onsubmit: async (e) => {
+  function candidateForm(item, ctx) {
+    const c = item.candidate;
+    if (c.details?.pairable === false || (c.protocol === "ble" && !c.details?.kind)) {
+      return h("p", { class: "muted small advice" }, c.details?.advice || "Hearth cannot add this device.");
+    }
+    const asked = (c.needs || []).filter((n) => !ctx.known[n]);
+    const inputs = asked.map((n) => {
+      const need = NEEDS[n] || { label: n.replaceAll("_", " "), attrs: {} };
+      return h("label", { class: "field" }, h("span", {}, need.label), h("input", { name: n, required: need.optional ? undefined : true, autocomplete: "off", spellcheck: "false", ...need.attrs }));
+    });
+    const given = (c.needs || []).filter((n) => ctx.known[n]);
+    const note = given.includes("wifi_ssid") ? h("p", { class: "muted small" }, `Joins the Wi-Fi “${ctx.known.wifi_ssid}”.`) : null;
+    const f = h("form", { class: "candidate-form", onsubmit: async (e) => {
       e.preventDefault();
-      const options = Object.fromEntries(inputs.map((l) => [l.querySelector("input").name, l.querySelector("input").value]));
-      try { await api("POST", "/api/pairing", { protocols: [c.protocol], candidate_id: c.id, options, duration: 60 }); f.replaceChildren(h("p", { class: "muted" }, "Adding…")); }
-      catch (err) { toast(errorText(err), "error"); }
-    } }, inputs, h("button", { class: "btn btn-small btn-primary" }, "Add this device"));
+      const options = Object.fromEntries(given.map((n) => [n, ctx.known[n]]));
+      for (const l of inputs) { const input = l.querySelector("input"); options[input.name] = input.value.trim(); }
+      const button = f.querySelector("button");
+      button.disabled = true;
+      try {
+        const session = await api("POST", "/api/pairing", { protocols: [c.protocol], candidate_id: c.id, options, duration: 60 });
+        item.adding = true;
+        item.finished = false;
+        f.replaceChildren(h("p", { class: "muted" }, "Adding…"));
+        ctx.adopt(session.id, item);
+      } catch (err) { button.disabled = false; toast(errorText(err), "error"); }
+    } }, note, inputs, h("button", { class: "btn btn-small btn-primary" }, "Add this device"));
     return f;
   }
 
-  function nameForm(step) {
-    const device = store.devices.find((d) => d.id === step.device_id);
+  /** The device a ready step is about: named by the step, or found from its entities. */
+  async function resolveDevice(step) {
+    if (step.device_id) return step.device_id;
+    if (!step.entity_ids?.length) return null;
+    try {
+      const entities = await api("GET", "/api/entities");
+      return entities.find((e) => step.entity_ids.includes(e.entity_id) && e.device_id)?.device_id || null;
+    } catch { return null; }
+  }
+
+  function nameForm(step, deviceId) {
+    const device = store.devices.find((d) => d.id === deviceId);
     const f = h("form", { class: "name-fields", onsubmit: async (e) => {
       e.preventDefault();
       try {
-        await api("PATCH", `/api/devices/${step.device_id}`, { name: f.elements.name.value, area_id: f.elements.area.value });
+        await api("PATCH", `/api/devices/${deviceId}`, { name: f.elements.name.value, area_id: f.elements.area.value });
         f.replaceChildren(h("p", { class: "ok" }, `Saved as “${f.elements.name.value}”`));
         toast("Device added");
       } catch (err) { toast(errorText(err), "error"); }
