@@ -5,6 +5,10 @@ command round-trip latency (service call -> command topic -> device -> state top
 The devices run in a separate process (raw paho) so they do not share the hub's event loop.
 
     .venv/bin/python bench/mqtt.py [--broker mosquitto|embedded] [--updates 40000]
+                                   [--embedded auto|mosquitto|amqtt]
+
+With --broker embedded the hub runs its own broker (--embedded picks which); the hub's and the
+broker process's resident memory (now and peak) are printed at the end.
 """
 
 from __future__ import annotations
@@ -114,7 +118,18 @@ def _became(entity_id: str, state: str) -> Callable[[Event], bool]:
 # -- the hub side -----------------------------------------------------------------------------
 
 
-async def bench(broker_kind: str, updates: int) -> None:
+def memory(pid: int | str = "self") -> str:
+    """Resident memory now and at peak, from /proc (Linux)."""
+    try:
+        fields = dict(
+            line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+        )
+    except OSError:
+        return "n/a"
+    return f"{fields['VmRSS'].strip()} (peak {fields['VmHWM'].strip()})"
+
+
+async def bench(broker_kind: str, updates: int, embedded: str) -> None:
     from hub.config import HubConfig
     from hub.const import EVENT_STATE_CHANGED
     from hub.core import Hub
@@ -130,7 +145,11 @@ async def bench(broker_kind: str, updates: int) -> None:
             broker.start()
             mqtt_config = {"broker": broker.host, "port": broker.port}
         else:
-            mqtt_config = {"embedded_host": "127.0.0.1", "embedded_port": free_port()}
+            mqtt_config = {
+                "embedded": embedded,
+                "embedded_host": "127.0.0.1",
+                "embedded_port": free_port(),
+            }
         hub = Hub(HubConfig.minimal(root / "hub", mqtt=mqtt_config), record=False)
         await hub.async_start()
         mqtt = hub.integrations["mqtt"]
@@ -150,7 +169,8 @@ async def bench(broker_kind: str, updates: int) -> None:
             while len(mqtt.discovery.entities) < 2 * DEVICES:  # noqa: ASYNC110 - polled count
                 await asyncio.sleep(0.01)
             discovery_s = time.perf_counter() - t0
-            print(f"broker: {broker_kind}")
+            kind = getattr(mqtt.embedded, "kind", None)
+            print(f"broker: {broker_kind}" + (f" ({kind})" if kind else ""))
             print(
                 f"discovery: {2 * DEVICES} entities from {DEVICES} devices in {discovery_s:.2f} s"
             )
@@ -210,6 +230,10 @@ async def bench(broker_kind: str, updates: int) -> None:
                 f"command round trip ({ROUND_TRIPS}): median {statistics.median(latencies):.2f} ms,"
                 f" p99 {p99:.2f} ms, max {latencies[-1]:.2f} ms"
             )
+            print(f"hub memory: {memory()}")
+            broker_pid = getattr(mqtt.embedded, "pid", None) or (broker and broker.pid)
+            if broker_pid:
+                print(f"broker process memory: {memory(broker_pid)}")
             devices.stdin.write(b"quit\n")
             await devices.stdin.drain()
             await asyncio.wait_for(devices.wait(), 30)
@@ -225,6 +249,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--broker", choices=("mosquitto", "embedded"), default="mosquitto")
     parser.add_argument("--updates", type=int, default=40_000)
+    parser.add_argument("--embedded", choices=("auto", "mosquitto", "amqtt"), default="auto")
     parser.add_argument("--role", choices=("hub", "devices"), default="hub")
     parser.add_argument("--host")
     parser.add_argument("--port", type=int)
@@ -234,7 +259,7 @@ def main() -> None:
     if args.role == "devices":
         run_devices(args.host, args.port, args.username, args.password, args.updates)
     else:
-        asyncio.run(bench(args.broker, args.updates))
+        asyncio.run(bench(args.broker, args.updates, args.embedded))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,13 @@ from hub.integration import Integration, Manifest, PairingProgress, PairingReque
 from hub.schema import Field, Schema
 from integrations.zeroconf.advertise import lan_addresses
 
-from .broker import BrokerCredentials, EmbeddedBroker, load_or_create_credentials
+from .broker import (
+    EMBEDDED_CHOICES,
+    BrokerCredentials,
+    EmbeddedBroker,
+    async_start_embedded,
+    load_or_create_credentials,
+)
 from .client import BrokerSettings, MqttClient
 from .discovery import DEFAULT_PREFIX
 from .entity import DOMAIN
@@ -27,7 +33,7 @@ CONNECT_WAIT = 10.0
 
 
 class MqttIntegration(Integration):
-    """Connects to the configured broker, or runs one in-process when none is configured."""
+    """Connects to the configured broker, or runs its own (mosquitto or amqtt) when none is."""
 
     manifest = Manifest(
         domain=DOMAIN,
@@ -45,6 +51,12 @@ class MqttIntegration(Integration):
             "client_id": Field("str", max_length=64),
             "discovery": Field("bool", default=True),
             "discovery_prefix": Field("str", default=DEFAULT_PREFIX),
+            "embedded": Field(
+                "enum",
+                choices=EMBEDDED_CHOICES,
+                default="auto",
+                description="embedded broker: auto = mosquitto when installed, else amqtt",
+            ),
             "embedded_host": Field("str", default="0.0.0.0"),
             "embedded_port": Field("int", min=1, max=65535, default=1883),
             "advertise_host": Field("str", description="broker address handed to devices"),
@@ -76,11 +88,14 @@ class MqttIntegration(Integration):
             self.credentials = await self.hub.async_add_executor_job(
                 load_or_create_credentials, self.hub.config_dir
             )
-            self.embedded = EmbeddedBroker(
-                self.credentials, config["embedded_host"], config["embedded_port"]
-            )
             try:
-                await self.embedded.async_start()
+                self.embedded = await async_start_embedded(
+                    config["embedded"],
+                    self.credentials,
+                    config["embedded_host"],
+                    config["embedded_port"],
+                    self.hub.config_dir,
+                )
             except Exception as err:
                 raise IntegrationError(f"embedded MQTT broker failed to start: {err}") from err
             host = (
@@ -90,6 +105,24 @@ class MqttIntegration(Integration):
             )
             port = config["embedded_port"]
             username, password = self.credentials.username, self.credentials.password
+        try:
+            await self._async_setup_client(host, port, username, password, stream_prefix)
+        except BaseException:
+            # No teardown follows a failed setup; a mosquitto child must not outlive it.
+            if self.embedded is not None:
+                await self.embedded.async_stop()
+            raise
+        self.hub.data[DATA_MQTT] = self
+
+    async def _async_setup_client(
+        self,
+        host: str,
+        port: int,
+        username: str | None,
+        password: str | None,
+        stream_prefix: str | None,
+    ) -> None:
+        config = self.config
         self.client = MqttClient(
             BrokerSettings(
                 host=host,
@@ -124,7 +157,6 @@ class MqttIntegration(Integration):
         self.ota: Any = None
         if config["ota"]:
             await self._async_start_ota()
-        self.hub.data[DATA_MQTT] = self
 
     async def _async_start_ota(self) -> None:
         # Imported here: firmware updates are optional and the image server costs a port.

@@ -5,21 +5,33 @@ from __future__ import annotations
 import json
 import stat
 
+import pytest
+
 from integrations.mqtt.broker import CREDENTIALS_FILE
 from integrations.mqtt.client import BrokerSettings, MqttClient
 from tests.conftest import HubFactory
-from tests.mosquitto import Mosquitto, free_port
+from tests.mosquitto import Mosquitto, find_mosquitto, free_port
 
 from . import payloads
 from .conftest import integration, mqtt_config
 from .helpers import Inbox, device_client, state_of, subscribed, wait_until
 
+# mosquitto when installed; amqtt is what a home without it runs (and the fallback).
+EMBEDDED = ["amqtt", pytest.param("mosquitto", marks=pytest.mark.skipif(
+    find_mosquitto() is None, reason="mosquitto is not installed"))]  # fmt: skip
 
-async def test_embedded_broker_with_generated_credentials(hub_factory: HubFactory) -> None:
+
+@pytest.mark.parametrize("kind", EMBEDDED)
+async def test_embedded_broker_with_generated_credentials(
+    hub_factory: HubFactory, kind: str
+) -> None:
     port = free_port()
-    hub = await hub_factory(mqtt={"embedded_host": "127.0.0.1", "embedded_port": port})
+    hub = await hub_factory(
+        mqtt={"embedded": kind, "embedded_host": "127.0.0.1", "embedded_port": port}
+    )
     mqtt = integration(hub)
     assert mqtt.embedded is not None and mqtt.client.connected
+    assert mqtt.embedded.kind == kind
     path = hub.config_dir / CREDENTIALS_FILE
     stored = json.loads(path.read_text())
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -53,16 +65,21 @@ async def test_embedded_broker_with_generated_credentials(hub_factory: HubFactor
         await client.async_stop()
 
 
-async def test_embedded_credentials_survive_restart(hub_factory: HubFactory, tmp_path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("kind", EMBEDDED)
+async def test_embedded_credentials_survive_restart(
+    hub_factory: HubFactory, tmp_path, kind: str
+) -> None:  # type: ignore[no-untyped-def]
     config_dir = tmp_path / "home"
     port = free_port()
     first = await hub_factory(
-        config_dir=config_dir, mqtt={"embedded_host": "127.0.0.1", "embedded_port": port}
+        config_dir=config_dir,
+        mqtt={"embedded": kind, "embedded_host": "127.0.0.1", "embedded_port": port},
     )
     password = integration(first).client.settings.password
     await first.async_stop()
     second = await hub_factory(
-        config_dir=config_dir, mqtt={"embedded_host": "127.0.0.1", "embedded_port": free_port()}
+        config_dir=config_dir,
+        mqtt={"embedded": kind, "embedded_host": "127.0.0.1", "embedded_port": free_port()},
     )
     assert integration(second).client.settings.password == password
     assert integration(second).client.connected
