@@ -59,6 +59,7 @@ class Hub:
                 commit_interval=float(config.recorder.get("commit_interval", 0.5)),
                 keep_days=float(config.recorder.get("keep_days", 10.0)),
                 exclude=tuple(config.recorder.get("exclude", ())),
+                clock=self.clock,
             )
         self.notifications = Notifications(self.bus)
         self.pairing = PairingManager(self)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 import sqlite_utils
 
 from .bus import Event, EventBus
+from .clock import Clock
 from .const import ATTR_RESTORED, EVENT_STATE_CHANGED
 from .context import Context
 from .json import json_bytes, json_loads
@@ -27,6 +27,9 @@ _INSERT = (
     "INSERT INTO states (entity_id, state, attributes, last_changed, last_updated,"
     " context_id, context_user_id, context_origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 )
+# Retention purge: first soon after start (not during it), then once a day, on the hub clock.
+PURGE_FIRST_DELAY = 60.0
+PURGE_INTERVAL = 86400.0
 
 
 def _v1_states(db: sqlite_utils.Database) -> None:
@@ -54,8 +57,10 @@ class Recorder:
         max_batch: int = 2000,
         keep_days: float = 10.0,
         exclude: tuple[str, ...] = (),
+        clock: Clock | None = None,
     ) -> None:
         self._bus = bus
+        self._clock = clock or Clock()
         self.database = Database(path, MIGRATIONS)
         self.commit_interval = commit_interval
         self.max_batch = max_batch
@@ -68,12 +73,16 @@ class Recorder:
         self._stopping = False
         self.rows_written = 0
         self.batches_written = 0
+        # The scheduled purge that is running or last ran (its result is the rows removed).
+        self.purge_task: asyncio.Task[int] | None = None
+        self._cancel_purge: Callable[[], None] | None = None
 
     async def async_start(self) -> None:
         """Open the database and begin recording."""
         await self.database.async_open()
         self._unsub = self._bus.async_listen(EVENT_STATE_CHANGED, self._on_state_changed)
         self._task = asyncio.get_running_loop().create_task(self._run(), name="recorder")
+        self._cancel_purge = self._clock.async_call_later(PURGE_FIRST_DELAY, self._purge_due)
 
     async def async_stop(self) -> None:
         """Write what is pending, then close."""
@@ -82,6 +91,11 @@ class Recorder:
             self._unsub = None
         self._stopping = True
         self._wake.set()
+        if self._cancel_purge is not None:
+            self._cancel_purge()
+            self._cancel_purge = None
+        if self.purge_task is not None:
+            await asyncio.gather(self.purge_task, return_exceptions=True)
         if self._task is not None:
             await self._task
             self._task = None
@@ -118,7 +132,7 @@ class Recorder:
     ) -> list[State]:
         """States of an entity from start to end, oldest first (pending rows included)."""
         await self.async_flush()
-        end = end or datetime.now(UTC)
+        end = end or self._clock.now()
         rows = await self.database.async_run(
             _history_rows, entity_id, start.timestamp(), end.timestamp()
         )
@@ -131,7 +145,7 @@ class Recorder:
     async def async_purge(self, keep_days: float | None = None) -> int:
         """Delete rows older than keep_days, keeping each entity's last row. Returns count."""
         keep = self.keep_days if keep_days is None else keep_days
-        cutoff = (datetime.now(UTC) - timedelta(days=keep)).timestamp()
+        cutoff = (self._clock.now() - timedelta(days=keep)).timestamp()
         await self.async_flush()
         deleted: int = await self.database.async_run(_purge_rows, cutoff)
         _LOGGER.info("Recorder purged %d rows older than %s days", deleted, keep)
@@ -146,7 +160,7 @@ class Recorder:
         new: State | None = data["new_state"]
         ctx: Context = event.context
         if new is None:
-            now = time.time()
+            now = self._clock.time()
             row: _Row = (entity_id, None, None, now, now, ctx.id, ctx.user_id, ctx.origin)
         else:
             try:
@@ -167,6 +181,22 @@ class Recorder:
         self._pending.append(row)
         if len(self._pending) >= self.max_batch:
             self._wake.set()
+
+    def _purge_due(self) -> None:
+        # Fixed daily cadence: the next one is booked now, whatever this one takes.
+        self._cancel_purge = self._clock.async_call_later(PURGE_INTERVAL, self._purge_due)
+        if self._stopping or (self.purge_task is not None and not self.purge_task.done()):
+            return
+        self.purge_task = asyncio.get_running_loop().create_task(
+            self._scheduled_purge(), name="recorder-purge"
+        )
+
+    async def _scheduled_purge(self) -> int:
+        try:
+            return await self.async_purge()
+        except Exception:
+            _LOGGER.exception("Recorder purge failed; trying again in a day")
+            return 0
 
     async def _run(self) -> None:
         while not self._stopping:

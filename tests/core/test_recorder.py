@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sqlite3
@@ -12,8 +13,12 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from hub.clock import FakeClock
 from hub.const import ATTR_RESTORED
 from hub.core import Hub
+from hub.recorder import PURGE_FIRST_DELAY, PURGE_INTERVAL
 
 from ..conftest import HubFactory
 
@@ -51,6 +56,53 @@ async def test_purge_keeps_latest_state_per_entity(hub: Hub) -> None:
     assert deleted == 9
     restored = await hub.recorder.async_restore_states()
     assert [(s.entity_id, s.state) for s in restored] == [("sensor.p", "9")]
+
+
+def _rows(db_path: Path) -> list[tuple[str, str]]:
+    conn = sqlite3.connect(db_path, timeout=10)
+    try:
+        return conn.execute("SELECT entity_id, state FROM states ORDER BY id").fetchall()
+    finally:
+        conn.close()
+
+
+async def _scheduled_purge(hub: Hub, clock: FakeClock, seconds: float) -> int:
+    assert hub.recorder is not None
+    before = hub.recorder.purge_task
+    await clock.async_advance(seconds)
+    task = hub.recorder.purge_task
+    assert task is not None and task is not before, "no purge was scheduled"
+    return await task
+
+
+async def test_purge_runs_after_start_and_then_daily_on_the_hub_clock(
+    hub_factory: HubFactory, fake_clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    hub = await hub_factory(clock=fake_clock)
+    assert hub.recorder is not None
+    hub.recorder.keep_days = 1
+    db = hub.config_dir / "history.db"
+    for n in range(5):
+        hub.states.async_set("sensor.a", str(n))
+    hub.states.async_set("sensor.b", "x")
+    # Shortly after start: nothing is a day old yet.
+    assert await _scheduled_purge(hub, fake_clock, PURGE_FIRST_DELAY) == 0
+    assert len(_rows(db)) == 6
+    # A day later the old rows go; the latest state of each entity stays.
+    caplog.set_level(logging.INFO, "hub.recorder")
+    assert await _scheduled_purge(hub, fake_clock, PURGE_INTERVAL) == 4
+    assert _rows(db) == [("sensor.a", "4"), ("sensor.b", "x")]
+    assert "purged 4 rows" in caplog.text
+    # And again the next day: "4" is now both old and superseded; "5" is not a day old yet.
+    hub.states.async_set("sensor.a", "5")
+    hub.states.async_set("sensor.a", "6")
+    assert await _scheduled_purge(hub, fake_clock, PURGE_INTERVAL) == 1
+    assert _rows(db) == [("sensor.b", "x"), ("sensor.a", "5"), ("sensor.a", "6")]
+    restored = await hub.recorder.async_restore_states()
+    assert sorted((s.entity_id, s.state) for s in restored) == [
+        ("sensor.a", "6"),
+        ("sensor.b", "x"),
+    ]
 
 
 async def test_restore_on_restart_after_clean_stop(hub_factory: HubFactory, tmp_path: Path) -> None:
