@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from .schema import Field, Schema, ValidationErrors
 __all__ = [
     "CONFIG_FILE",
     "DEFAULT_CONFIG_DIR",
+    "ENV_OVERRIDES",
     "HubConfig",
     "LineDict",
     "Location",
@@ -28,6 +30,12 @@ CONFIG_FILE = "configuration.yaml"
 SECRETS_FILE = "secrets.yaml"
 DEFAULT_CONFIG_DIR = Path("hearth-data")
 CORE_KEYS = frozenset({"name", "language", "location", "recorder", "logging", "units"})
+# Ports a second hub (tests, benchmarks, a trial run next to a real home) must move off the
+# defaults of the file. They change a section only if the file turns that integration on.
+ENV_OVERRIDES: Mapping[str, tuple[str, str]] = {
+    "HEARTH_WEB_PORT": ("web", "port"),
+    "HEARTH_MQTT_PORT": ("mqtt", "embedded_port"),
+}
 
 DEFAULT_CONFIG = """\
 # Hearth configuration. Each top-level key other than the core ones below turns on an
@@ -139,8 +147,13 @@ class HubConfig:
         return self.lines.get(domain)
 
 
-def load_config(config_dir: Path | str | None = None) -> HubConfig:
-    """Load the config directory, creating it with a working default if missing."""
+def load_config(
+    config_dir: Path | str | None = None, env: Mapping[str, str] | None = None
+) -> HubConfig:
+    """Load the config directory, creating it with a working default if missing.
+
+    Port variables in env (default: the process environment) override the file; see ENV_OVERRIDES.
+    """
     config_dir = Path(config_dir or DEFAULT_CONFIG_DIR)
     path = config_dir / CONFIG_FILE
     if not path.exists():
@@ -184,6 +197,7 @@ def load_config(config_dir: Path | str | None = None) -> HubConfig:
                 raw.line_of(key),
             )
         integrations[key] = value
+    _apply_env_overrides(integrations, os.environ if env is None else env, file)
     return HubConfig(
         config_dir=config_dir,
         file=path,
@@ -275,6 +289,24 @@ def _load_yaml(path: Path) -> Any:
         raise ConfigError(f"invalid YAML: {err}", str(path)) from None
     finally:
         loader.dispose()
+
+
+def _apply_env_overrides(
+    integrations: dict[str, Mapping[str, Any]], env: Mapping[str, str], file: str
+) -> None:
+    for var, (domain, key) in ENV_OVERRIDES.items():
+        raw = env.get(var, "").strip()
+        section = integrations.get(domain)
+        if not raw or section is None:
+            continue
+        if not raw.isdigit() or int(raw) > 65535:
+            raise ConfigError(f"${var} must be a port number 0-65535, not {raw!r}", file)
+        overridden = LineDict(section)
+        overridden.line = getattr(section, "line", 0)
+        overridden.lines = dict(getattr(section, "lines", {}))
+        overridden[key] = int(raw)
+        integrations[domain] = overridden
+        _LOGGER.info("$%s sets %s.%s to %s", var, domain, key, raw)
 
 
 def _section(raw: LineDict, key: str, schema: Schema, file: str) -> dict[str, Any]:

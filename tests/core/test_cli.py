@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -25,6 +26,12 @@ def hearth(*args: str, config: Path) -> subprocess.CompletedProcess[str]:
         timeout=120,
         env=ENV,
     )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def demo_config(tmp_path: Path) -> Path:
@@ -115,7 +122,7 @@ def test_run_on_a_fresh_machine_logs_ready_and_stops_on_sigterm(tmp_path: Path) 
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
-        env={**ENV, "HEARTH_WEB_PORT": "0"},
+        env={**ENV, "HEARTH_WEB_PORT": "0", "HEARTH_MQTT_PORT": str(free_port())},
     )
     lines: list[str] = []
     try:
@@ -126,7 +133,7 @@ def test_run_on_a_fresh_machine_logs_ready_and_stops_on_sigterm(tmp_path: Path) 
             if not line:
                 break
             lines.append(line)
-            if "ready" in line:
+            if "Hearth ready" in line:
                 break
         assert any("Hearth ready" in line for line in lines), "".join(lines)
         proc.send_signal(signal.SIGTERM)
@@ -136,5 +143,7 @@ def test_run_on_a_fresh_machine_logs_ready_and_stops_on_sigterm(tmp_path: Path) 
             proc.kill()
     assert proc.returncode == 0, rest
     assert "Hearth stopped" in rest
+    # Every default integration came up: the ports the variables moved were free.
+    assert "failed to set up" not in "".join(lines) + rest
     assert "Traceback" not in "".join(lines) + rest
     assert (config / "configuration.yaml").exists()

@@ -79,3 +79,24 @@ async def test_bad_integration_option_is_a_config_error(tmp_path: Path) -> None:
         await hub.async_start()
     await hub.async_stop()
     assert err.value.line == 2 and "demo.delay: expected a number" in str(err.value)
+
+
+def test_port_variables_override_the_file_only_for_configured_sections(tmp_path: Path) -> None:
+    write(tmp_path, "name: Home\nweb:\n  port: 8123\n  host: 127.0.0.1\n")
+    env = {"HEARTH_WEB_PORT": "0", "HEARTH_MQTT_PORT": "18830"}
+    config = load_config(tmp_path, env=env)
+    assert dict(config.integrations["web"]) == {"port": 0, "host": "127.0.0.1"}
+    assert "mqtt" not in config.integrations  # a variable never turns an integration on
+    # Errors in the rest of the section still point at its lines.
+    schema = Schema({"port": Field("int"), "host": Field("int")})
+    with pytest.raises(ConfigError) as err:
+        validate_section(config, "web", schema)
+    assert err.value.line == 4
+    assert load_config(tmp_path, env={}).integrations["web"]["port"] == 8123
+
+
+@pytest.mark.parametrize("value", ["http", "-1", "70000"])
+def test_bad_port_variable_is_a_clear_error(tmp_path: Path, value: str) -> None:
+    write(tmp_path, "web:\n")
+    with pytest.raises(ConfigError, match=r"\$HEARTH_WEB_PORT must be a port number"):
+        load_config(tmp_path, env={"HEARTH_WEB_PORT": value})
