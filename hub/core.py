@@ -164,12 +164,21 @@ class Hub:
                     str(self.config.file),
                     self.config.section_line(domain),
                 )
-        levels = self.loader.resolve(configured)
-        for level in levels:
+        plan = self.loader.resolve(configured)
+        for domain, reason in plan.failed.items():
+            self.failed_integrations[domain] = reason
+            _LOGGER.error("Integration %s cannot be set up: %s", domain, reason)
+        for level in plan.levels:
             await asyncio.gather(*(self._async_setup_one(domain) for domain in level))
 
     async def _async_setup_one(self, domain: str) -> None:
         cls = self.loader.load(domain)
+        missing = [d for d in cls.manifest.dependencies if d not in self.integrations]
+        if missing:
+            reason = f"depends on {', '.join(missing)}, which failed to set up"
+            self.failed_integrations[domain] = reason
+            _LOGGER.error("Integration %s cannot be set up: %s", domain, reason)
+            return
         section = self.config.integrations.get(domain, {})
         if cls.config_schema is not None:
             section = validate_section(self.config, domain, cls.config_schema, section)
