@@ -27,8 +27,9 @@ _LOGGER = logging.getLogger("hearth")
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(plugins=not _core_command(args_in))
+    args = parser.parse_args(args_in)
     setup_logging(args.verbose)
     if not getattr(args, "func", None):
         parser.print_help()
@@ -42,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(plugins: bool = True) -> argparse.ArgumentParser:
     """The argument parser, with subcommands from plugins (entry points `hearth.cli`)."""
     parser = argparse.ArgumentParser(prog="hearth", description="Hearth home hub")
     parser.add_argument("--version", action="version", version=f"hearth {__version__}")
@@ -80,12 +81,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     call.set_defaults(func=cmd_call)
 
-    for ep in entry_points(group=CLI_ENTRY_POINT_GROUP):
+    for ep in entry_points(group=CLI_ENTRY_POINT_GROUP) if plugins else ():
         try:
             ep.load()(sub)
         except Exception as err:  # a broken plugin must not break the whole CLI
             print(f"warning: CLI plugin {ep.name} failed to load: {err}", file=sys.stderr)
     return parser
+
+
+def _core_command(argv: list[str]) -> bool:
+    """`run`, `states` or `call`: plugin subcommands are not imported (zigpy alone costs ~1 s)."""
+    words = iter(argv)
+    for word in words:
+        if word in ("--config", "-c"):
+            next(words, None)
+        elif not word.startswith("-"):
+            return word in _CORE_COMMANDS
+    return False
+
+
+_CORE_COMMANDS = frozenset({"run", "states", "call"})
 
 
 def setup_logging(verbose: int = 0) -> None:
@@ -181,7 +196,8 @@ async def _async_run(config_dir: Path) -> int:
 
 async def _async_states(args: argparse.Namespace) -> list[dict[str, Any]]:
     if args.url:
-        return await _remote(args, "GET", "/api/states")  # type: ignore[no-any-return]
+        async with _RemoteHub(args) as remote:
+            return await remote.async_states()
     hub = await async_open_hub(args.config, only=_local_integrations(args.config))
     try:
         return [s.as_dict() for s in hub.states.all()]
@@ -197,22 +213,33 @@ async def _async_call(
     target: dict[str, list[str]],
 ) -> Any:
     if args.url:
-        body = {"data": data, "target": target}
-        return await _remote(args, "POST", f"/api/services/{domain}/{service}", body)
+        async with _RemoteHub(args) as remote:
+            before = await remote.async_states()
+            body = {"data": data, "target": target}
+            answer = await remote.async_request("POST", f"/api/services/{domain}/{service}", body)
+            await asyncio.sleep(args.wait)
+            after = await remote.async_states()
+        response = answer.get("response") if isinstance(answer, dict) else answer
+        return {"response": response, "changed_states": _changed(before, after)}
     from .services import Target
 
     hub = await async_open_hub(args.config, only=_local_integrations(args.config))
     try:
-        before = {s.entity_id: s for s in hub.states.all()}
+        before = [s.as_dict() for s in hub.states.all()]
         response = await hub.services.async_call(
             domain, service, data, target=Target.from_dict(target)
         )
         # Devices answer after a realistic delay; give them a moment before reporting.
         await asyncio.sleep(args.wait)
-        changed = [s.as_dict() for s in hub.states.all() if before.get(s.entity_id) is not s]
-        return {"response": response, "changed_states": changed}
+        after = [s.as_dict() for s in hub.states.all()]
+        return {"response": response, "changed_states": _changed(before, after)}
     finally:
         await hub.async_stop()
+
+
+def _changed(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    old = {s["entity_id"]: s for s in before}
+    return [s for s in after if old.get(s["entity_id"]) != s]
 
 
 def _local_integrations(config_dir: Path) -> list[str]:
@@ -231,20 +258,55 @@ def _add_remote_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--wait", type=float, default=1.0, help=argparse.SUPPRESS)
 
 
-async def _remote(args: argparse.Namespace, method: str, path: str, body: Any = None) -> Any:
-    import aiohttp
+class _RemoteHub:
+    """The REST API of a running hub, with the user's access token."""
 
-    if not args.token:
-        raise HearthError("a running hub needs an access token: --token or $HEARTH_TOKEN")
-    headers = {"Authorization": f"Bearer {args.token}"}
-    async with (
-        aiohttp.ClientSession() as session,
-        session.request(method, args.url.rstrip("/") + path, json=body, headers=headers) as resp,
-    ):
-        payload = await resp.json(content_type=None)
+    def __init__(self, args: argparse.Namespace) -> None:
+        if not args.token:
+            raise HearthError("a running hub needs an access token: --token or $HEARTH_TOKEN")
+        self.url = str(args.url).rstrip("/")
+        if not self.url.startswith(("http://", "https://")):
+            raise HearthError(f"--url must start with http:// or https://, got {args.url!r}")
+        self._headers = {"Authorization": f"Bearer {args.token}"}
+        self._session: Any = None
+
+    async def __aenter__(self) -> _RemoteHub:
+        import aiohttp
+
+        self._session = aiohttp.ClientSession(
+            headers=self._headers, timeout=aiohttp.ClientTimeout(total=30)
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._session.close()
+
+    async def async_states(self) -> list[dict[str, Any]]:
+        """Every state the token may see."""
+        states = await self.async_request("GET", "/api/states")
+        if not isinstance(states, list):
+            raise HearthError(f"{self.url} did not answer with a list of states")
+        return states
+
+    async def async_request(self, method: str, path: str, body: Any = None) -> Any:
+        """One request; network trouble and error answers become a HearthError."""
+        import aiohttp
+
+        try:
+            async with self._session.request(method, self.url + path, json=body) as resp:
+                text = await resp.text()
+        except (aiohttp.ClientError, TimeoutError) as err:
+            reason = str(err) or type(err).__name__
+            raise HearthError(f"cannot reach the hub at {self.url}: {reason}") from None
+        try:
+            payload = json.loads(text) if text else None
+        except json.JSONDecodeError:
+            payload = None
         if resp.status >= 400:
-            message = payload.get("message") if isinstance(payload, dict) else payload
+            message = payload.get("message") if isinstance(payload, dict) else text[:200]
             raise HearthError(f"hub answered {resp.status}: {message}")
+        if payload is None and text:
+            raise HearthError(f"{self.url}{path} did not answer JSON; is it a Hearth hub?")
         return payload
 
 
