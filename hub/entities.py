@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from .const import ATTR_RESTORED
 from .domains import DOMAINS
 from .entity import Command, Entity
 from .errors import DeviceUnavailable, EntityNotFound, HearthError, InvalidServiceData, NotSupported
@@ -86,6 +87,12 @@ class EntityManager:
             entity.integration = integration
             entity.device_id = device_id
             self._entities[entry.entity_id] = entity
+            last = self._hub.states.get(entry.entity_id)
+            if entity.restore_state and last is not None and last.attributes.get(ATTR_RESTORED):
+                try:
+                    entity.restore(last)
+                except Exception:
+                    _LOGGER.exception("%s: %s could not restore %s", integration, entity, last)
             try:
                 await entity.async_added_to_hub()
             except Exception:

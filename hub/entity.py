@@ -15,6 +15,7 @@ from .schema import EMPTY_SCHEMA, FieldType, Schema
 
 if TYPE_CHECKING:
     from .core import Hub
+    from .states import State
 
 __all__ = ["Command", "DeviceInfo", "Entity", "Property", "slugify"]
 
@@ -66,6 +67,9 @@ class Entity:
     events: ClassVar[tuple[str, ...]] = ()
     # Polled entities are refreshed by the entity manager; most push their state.
     should_poll: ClassVar[bool] = False
+    # Entities whose state lives only in the hub (simulated or virtual devices) take back the
+    # state recorded before a restart; a real device reports its own instead.
+    restore_state: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -108,6 +112,9 @@ class Entity:
     def extra_attributes(self) -> dict[str, Any]:
         """Integration-specific attributes."""
         return {}
+
+    def restore(self, last: State) -> None:
+        """Take back the state recorded before a restart (only if restore_state is set)."""
 
     async def async_added_to_hub(self) -> None:
         """Called once the entity has an id and a hub."""

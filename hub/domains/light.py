@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..entity import Command, Property
 from ..schema import Field, Schema
 from .toggle import TOGGLE, TURN_OFF, ToggleEntity
+
+if TYPE_CHECKING:
+    from ..states import State
 
 COLOR_MODE_ONOFF = "onoff"
 COLOR_MODE_BRIGHTNESS = "brightness"
@@ -66,6 +69,20 @@ class LightEntity(ToggleEntity):
 
     def prepare_command_data(self, command: str, data: dict[str, Any]) -> dict[str, Any]:
         return normalize_turn_on(data) if command == "turn_on" else data
+
+    def restore(self, last: State) -> None:
+        super().restore(last)
+        attrs = last.attributes
+        dims = self.supported_color_modes != (COLOR_MODE_ONOFF,)
+        if isinstance(attrs.get("brightness"), int) and dims:
+            self.brightness = attrs["brightness"]
+        if attrs.get("color_mode") in self.supported_color_modes:
+            self.color_mode = attrs["color_mode"]
+        if isinstance(attrs.get("color_temp_kelvin"), int):
+            self.color_temp_kelvin = attrs["color_temp_kelvin"]
+        rgb = attrs.get("rgb_color")
+        if isinstance(rgb, list | tuple) and len(rgb) == 3:
+            self.rgb_color = (int(rgb[0]), int(rgb[1]), int(rgb[2]))
 
 
 def normalize_turn_on(data: dict[str, Any]) -> dict[str, Any]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..const import STATE_OFF, STATE_ON
 from ..entity import Command, Entity
 from ..errors import NotSupported
+
+if TYPE_CHECKING:
+    from ..states import State
 
 TURN_OFF = Command("turn_off", "async_turn_off", description="Turn off")
 TOGGLE = Command("toggle", "async_toggle", description="Toggle on/off")
@@ -22,6 +25,10 @@ class ToggleEntity(Entity):
         if self.is_on is None:
             return None
         return STATE_ON if self.is_on else STATE_OFF
+
+    def restore(self, last: State) -> None:
+        if last.state in (STATE_ON, STATE_OFF):
+            self.is_on = last.state == STATE_ON
 
     async def async_turn_on(self, **data: Any) -> None:
         """Turn on."""

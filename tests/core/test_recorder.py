@@ -12,12 +12,14 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from hub.clock import FakeClock
 from hub.const import ATTR_RESTORED
 from hub.core import Hub
+from hub.domains.light import COLOR_MODE_BRIGHTNESS, LightEntity
 from hub.recorder import PURGE_FIRST_DELAY, PURGE_INTERVAL
 
 from ..conftest import HubFactory
@@ -114,6 +116,50 @@ async def test_restore_on_restart_after_clean_stop(hub_factory: HubFactory, tmp_
     state = hub2.states.get("sensor.kept")
     assert state is not None and state.state == "42"
     assert state.attributes[ATTR_RESTORED] is True
+
+
+class _Bulb(LightEntity):
+    """A light whose state lives only in the hub, like a simulated one."""
+
+    restore_state = True
+    supported_color_modes = (COLOR_MODE_BRIGHTNESS,)
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key, key.title())
+        self.is_on = False
+        self.brightness = 180
+        self.color_mode = COLOR_MODE_BRIGHTNESS
+
+    async def async_turn_on(self, **data: Any) -> None:
+        self.is_on = True
+        self.brightness = data.get("brightness", self.brightness)
+        self.async_write_state()
+
+
+class _DeviceBulb(_Bulb):
+    """A light a real device reports: it does not take back recorded state."""
+
+    restore_state = False
+
+
+async def test_entities_that_restore_take_back_their_recorded_state(
+    hub_factory: HubFactory, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    hub = await hub_factory(config_dir=home)
+    await hub.entities.async_add("test", [_Bulb("sim"), _DeviceBulb("real")])
+    await hub.services.async_call(
+        "light", "turn_on", {"brightness": 77}, target={"entity_id": ["light.sim", "light.real"]}
+    )
+    await hub.async_stop()
+    hub2 = await hub_factory(config_dir=home)
+    sim, real = _Bulb("sim"), _DeviceBulb("real")
+    await hub2.entities.async_add("test", [sim, real])
+    assert (sim.is_on, sim.brightness) == (True, 77)
+    state = hub2.states.get("light.sim")
+    assert state is not None and state.state == "on" and state.attributes["brightness"] == 77
+    assert ATTR_RESTORED not in state.attributes  # written by the entity, not a leftover
+    assert (real.is_on, real.brightness) == (False, 180)
 
 
 def _committed_counter(db_path: Path) -> int:
