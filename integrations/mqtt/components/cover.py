@@ -35,6 +35,9 @@ class MqttCover(MqttEntity, CoverEntity):
             opts.payload("state_closing", "closing"): "closing",
         }
         self.state_stopped = opts.payload("state_stopped", "stopped")
+        # After a "stopped" report the state follows the position, whichever arrives first
+        # (retained state and position come in subscription order, not the device's order).
+        self._stopped = False
         self.optimistic = opts.flag(
             "optimistic", self.state_topic is None and self.position_topic is None
         )
@@ -50,11 +53,18 @@ class MqttCover(MqttEntity, CoverEntity):
     def _on_state(self, message: ReceivedMessage) -> bool:
         value = self.render_state(self.value_template, message)
         if value == self.state_stopped:
-            self.cover_state = "closed" if self.current_position == 0 else "open"
+            self._stopped = True
+            if self.current_position is not None:
+                self.cover_state = "closed" if self.current_position == 0 else "open"
+            else:
+                # As Home Assistant: stopped while closing (or closed) is closed, else open.
+                closed = self.cover_state in ("closed", "closing")
+                self.cover_state = "closed" if closed else "open"
             return True
         state = self.states.get(value)
         if state is None:
             raise ValueError(f"unknown cover state {value[:40]!r}")
+        self._stopped = False
         self.cover_state = state
         return True
 
@@ -67,7 +77,7 @@ class MqttCover(MqttEntity, CoverEntity):
         if not 0 <= percent <= 100:
             raise ValueError(f"position {raw} outside the configured range")
         self.current_position = percent
-        if not self.state_topic:
+        if not self.state_topic or self._stopped:
             self.cover_state = "closed" if percent == 0 else "open"
         return True
 

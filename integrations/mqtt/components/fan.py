@@ -68,7 +68,9 @@ class MqttFan(MqttEntity, FanEntity):
         if not self.speed_min <= speed <= self.speed_max:
             raise ValueError(f"speed {speed} outside {self.speed_min}..{self.speed_max}")
         span = self.speed_max - self.speed_min + 1
-        self.percentage = math.ceil((speed - self.speed_min + 1) * 100 / span)
+        # Home Assistant's ranged_value_to_percentage (floor): rounding up would show speed 1
+        # of 3 as 34 %, which _speed_for sends back as speed 2.
+        self.percentage = int((speed - self.speed_min + 1) * 100 // span)
         return True
 
     def _on_preset(self, message: ReceivedMessage) -> bool:
@@ -87,15 +89,31 @@ class MqttFan(MqttEntity, FanEntity):
         span = self.speed_max - self.speed_min + 1
         return self.speed_min - 1 + math.ceil(percentage * span / 100)
 
+    def _publish_percentage(self, percentage: int) -> None:
+        assert self.percentage_command_topic is not None
+        speed = self._speed_for(percentage)
+        payload = str(speed)
+        if self.percentage_command_template is not None:
+            payload = self.percentage_command_template.render({"value": speed})
+        self.publish(self.percentage_command_topic, payload)
+
+    async def async_set_percentage(self, percentage: int) -> None:
+        # As Home Assistant: a speed change goes to the percentage topic alone, without
+        # payload_on (which on some fans selects a speed of its own).
+        if percentage == 0 or self.percentage_command_topic is None:
+            await super().async_set_percentage(percentage)
+            return
+        self._publish_percentage(percentage)
+        if self.optimistic:
+            self.is_on = True
+            self.percentage = percentage
+            self.async_write_state()
+
     async def async_turn_on(self, **data: Any) -> None:
         self.publish(self.command_topic, self.payload_on)
         percentage = data.get("percentage")
         if percentage is not None and percentage > 0 and self.percentage_command_topic:
-            speed = self._speed_for(int(percentage))
-            payload = str(speed)
-            if self.percentage_command_template is not None:
-                payload = self.percentage_command_template.render({"value": speed})
-            self.publish(self.percentage_command_topic, payload)
+            self._publish_percentage(int(percentage))
         preset = data.get("preset_mode")
         if preset is not None:
             if preset not in self.preset_modes or self.preset_mode_command_topic is None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from hub.domains.lock import LockEntity
+from hub.errors import InvalidServiceData
 
 from ..client import MqttClient, ReceivedMessage
 from ..discovery import DiscoveryConfig, DiscoveryError
@@ -35,6 +38,11 @@ class MqttLock(MqttEntity, LockEntity):
             opts.payload("state_jammed", "JAMMED"): "jammed",
         }
         self.has_open = "payload_open" in opts
+        code_format = opts.text("code_format")
+        try:
+            self.code_format = re.compile(code_format) if code_format else None
+        except re.error as err:
+            raise DiscoveryError(f"code_format is not a regular expression: {err}") from None
         self.optimistic = opts.flag("optimistic", self.state_topic is None)
 
     @property
@@ -55,6 +63,9 @@ class MqttLock(MqttEntity, LockEntity):
         return True
 
     def _command(self, name: str, code: str | None, result: str) -> None:
+        # As Home Assistant: a lock announcing a code_format gets no command without such a code.
+        if self.code_format is not None and (code is None or not self.code_format.match(code)):
+            raise InvalidServiceData("code does not match", {"code": "wrong format for this lock"})
         payload = self.payloads[name]
         if self.command_template is not None:
             payload = self.command_template.render({"value": payload, "code": code or ""})
