@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,9 @@ from typing import Any
 import pytest
 
 from firmware.virtual import VirtualAppliance
+from tests.ble.adverts import BTHOME_UUID, bthome_objects, bthome_v2
+from tests.ble.bluez_mock import BlueZMock
+from tests.ble.conftest import bluez, bluez_bus  # noqa: F401
 from tests.mosquitto import Mosquitto, mosquitto  # noqa: F401
 from tests.mqtt.helpers import device_client, subscribed
 
@@ -40,9 +44,9 @@ async def _stop_sessions(site: Site) -> None:
 
 @pytest.mark.parametrize("profile", sorted(WIFI))
 async def test_pairing_a_wifi_appliance(
+    mosquitto: Mosquitto,  # noqa: F811  (first: torn down after the hub that uses it)
     site_factory: SiteFactory,
     browser: Browser,
-    mosquitto: Mosquitto,  # noqa: F811
     tmp_path: Path,
     profile: str,
 ) -> None:
@@ -126,3 +130,94 @@ async def test_pairing_a_wifi_appliance(
         appliance.kill()
         if "site" in locals():
             await _stop_sessions(site)
+
+
+SEALED = "A4:C1:38:00:00:42"
+PLAIN = "A4:C1:38:00:00:43"
+BIND_KEY = "e9ea895fac7cca6d30532432a516f3a8"
+
+
+def _sealed(temperature: float, counter: int) -> bytes:
+    objects = bthome_objects(temperature=temperature)
+    return bthome_v2(objects, key=bytes.fromhex(BIND_KEY), mac=SEALED, counter=counter)
+
+
+async def test_pairing_an_encrypted_ble_sensor_with_its_bind_key(
+    bluez: BlueZMock,  # noqa: F811  (first: torn down after the hub that uses it)
+    site_factory: SiteFactory,
+    browser: Browser,
+) -> None:
+    """BTHome sensors heard through bleak on a mock BlueZ; the sealed one asks for its key."""
+    await bluez.add_device(
+        SEALED, name="Nursery sensor", service_data={BTHOME_UUID: _sealed(18.5, 1)}, rssi=-50
+    )
+    plain = bthome_v2(bthome_objects(temperature=20.5, humidity=44.0))
+    await bluez.add_device(PLAIN, name="Hall sensor", service_data={BTHOME_UUID: plain}, rssi=-60)
+    await bluez.add_device(
+        "11:22:33:44:55:66", name="Someone's phone", manufacturer={0x004C: b"\x10\x05"}, rssi=-40
+    )
+    for address in (SEALED, PLAIN, "11:22:33:44:55:66"):
+        await bluez.start_beacon(address, 0.3)
+    site = await site_factory(
+        ble={"adapter": "hci0", "retry_interval": 0.5, "reconnect_max": 1.0, "verify_wait": 10}
+    )
+    try:
+        page = await new_page(browser)
+        await sign_in(page, site)
+        await page.goto(site.base + "/#/pair")
+        await page.locator("button.choice[data-protocol=ble]").click()
+        await expect(page.locator(".searching")).to_contain_text("Searching")
+        sealed = page.locator(f".found-device[data-candidate='{SEALED}']")
+        await expect(sealed).to_have_attribute("data-stage", "found", timeout=60_000)
+        await expect(sealed).to_contain_text("needs its bind key")
+        # The phone is listed but cannot be added; the plain sensor needs nothing typed.
+        phone = page.locator(".found-device[data-candidate='11:22:33:44:55:66']")
+        await expect(phone).to_contain_text("not a supported device")
+        await expect(phone.get_by_role("button", name="Add this device")).to_have_count(0)
+        plain_card = page.locator(f".found-device[data-candidate='{PLAIN}']")
+        await expect(plain_card.locator("input")).to_have_count(0)
+        await expect(page.locator(".searching")).to_contain_text("Search finished")
+
+        key = sealed.get_by_label("Bind key")
+        add = sealed.get_by_role("button", name="Add this device")
+        for bad, says in (
+            ("not a key", "not valid"),  # not hexadecimal: refused before listening
+            ("00" * 16, "does not decrypt"),  # well formed, but not this sensor's key
+        ):
+            await key.fill(bad)
+            await add.click()
+            await expect(sealed).to_have_attribute("data-stage", "failed")
+            await expect(sealed.locator(".error")).to_contain_text(says)
+            await expect(key).to_be_visible()  # asked again, not stuck
+            await shot(page, "pairing-ble-bind-key-refused-phone")
+        assert not site.hub.entities.for_integration("ble")  # nothing added on a bad key
+        await key.fill(f"  {BIND_KEY.upper()} ")
+        await add.click()
+        await expect(sealed).to_have_attribute("data-stage", "ready")
+        await expect(sealed.locator(".error")).to_have_text("")
+        await sealed.locator("input[name=name]").fill("Nursery")
+        await sealed.locator("select[name=area]").select_option("bedroom")
+        await shot(page, "pairing-ble-ready-phone")
+        await sealed.get_by_role("button", name="Save").click()
+        await expect(sealed).to_contain_text("Saved as “Nursery”")
+
+        device = next(d for d in site.hub.registry.devices.all() if d.name_by_user == "Nursery")
+        assert device.integration == "ble" and device.area_id == "bedroom"
+        saved = json.loads((site.hub.config_dir / ".storage" / "ble_devices.json").read_text())
+        assert [(d["address"], d["bind_key"]) for d in saved["devices"]] == [
+            (SEALED, BIND_KEY.upper())
+        ]
+        (entity,) = site.hub.registry.entities.for_device(device.id)
+
+        # Its card shows the decrypted reading in the room, and follows the sensor live.
+        await page.goto(site.base + "/#/room/bedroom")
+        card = page.locator(
+            f"section[data-area=bedroom] hearth-card[data-entity='{entity.entity_id}']"
+        )
+        await expect(card).to_contain_text("18.5")
+        await bluez.advertise(SEALED, service_data={BTHOME_UUID: _sealed(17.0, 2)})
+        await expect(card).to_contain_text("17.0")
+        await shot(page, "room-ble-phone")
+        assert not page.errors  # type: ignore[attr-defined]
+    finally:
+        await _stop_sessions(site)

@@ -10,6 +10,7 @@ const PROTOCOLS = [
 ];
 const STAGE_TEXT = { searching: "Searching", found: "Found", joined: "Joined", interviewing: "Learning what it is", configured: "Configuring", ready: "Ready", failed: "Failed", done: "Finished" };
 const STAGE_PCT = { found: 15, joined: 35, interviewing: 60, configured: 85, ready: 100 };
+const SCAN_SECONDS = { default: 120, ble: 15 };
 // What a found device may need before it can be added, in words a person knows.
 const NEEDS = {
   wifi_ssid: { label: "Wi-Fi name", attrs: { maxlength: 32 } },
@@ -50,9 +51,22 @@ export function pairingPage() {
   }
 
   async function start(protocols, options) {
-    let session;
-    try { session = await api("POST", "/api/pairing", { protocols, duration: 120, options }); }
-    catch (err) { toast(errorText(err), "error"); return; }
+    // A BLE scan reports what it heard when it ends, so it gets a short one of its own.
+    const wanted = protocols.length ? protocols : [...available];
+    const byDuration = new Map();
+    for (const p of wanted) {
+      const seconds = SCAN_SECONDS[p] || SCAN_SECONDS.default;
+      byDuration.set(seconds, [...(byDuration.get(seconds) || []), p]);
+    }
+    const started = await Promise.allSettled([...byDuration].map(([duration, ps]) => api("POST", "/api/pairing", { protocols: ps, duration, options })));
+    const failed = started.find((r) => r.status === "rejected");
+    const sessions = started.filter((r) => r.status === "fulfilled").map((r) => r.value);
+    if (failed) {
+      for (const s of sessions) api("DELETE", `/api/pairing/${s.id}`).catch(() => {});
+      toast(errorText(failed.reason), "error");
+      return;
+    }
+    const searching = new Set(sessions.map((s) => s.id));
     const devices = new Map();
     // Adding one found device runs in a session of its own: its steps go to that device's card.
     const bySession = new Map();
@@ -66,23 +80,25 @@ export function pairingPage() {
       },
     };
     const list = h("div", { class: "found" });
-    const status = h("div", { class: "searching" }, h("span", { class: "pulse" }), h("span", { class: "status-text" }, `Searching ${session.protocols.join(", ")}…`));
+    const status = h("div", { class: "searching" }, h("span", { class: "pulse" }), h("span", { class: "status-text" }, `Searching ${wanted.join(", ")}…`));
     const done = h("button", { class: "btn", onclick: () => { stop(); } }, "Stop");
     root.replaceChildren(h("h1", {}, "Add a device"), status, list, h("div", { class: "row gap" }, done));
     function stop() {
       sub?.unsubscribe(); sub = null;
-      api("DELETE", `/api/pairing/${session.id}`).catch(() => {});
+      for (const s of sessions) api("DELETE", `/api/pairing/${s.id}`).catch(() => {});
       chooser();
     }
     const onStep = (step) => {
       const own = bySession.get(step.session_id);
       if (own) { if (!step.finished) own.update(step); return; }
-      if (step.session_id && step.session_id !== session.id) {
+      if (step.session_id && !sessions.some((s) => s.id === step.session_id)) {
         if (!early.has(step.session_id)) early.set(step.session_id, []);
         early.get(step.session_id).push(step);
         return;
       }
       if (step.finished) {
+        searching.delete(step.session_id);
+        if (searching.size) return;
         status.classList.add("stopped");
         status.querySelector(".status-text").textContent = devices.size ? "Search finished." : "Search finished. Nothing new was found.";
         done.textContent = "Done";
@@ -103,8 +119,11 @@ export function pairingPage() {
     };
     try {
       sub = await live.command({ type: "subscribe_events", event_type: "pairing_progress" }, (ev) => onStep(ev.data));
-      const current = await api("GET", `/api/pairing/${session.id}`);
-      for (const step of current.progress) onStep({ session_id: session.id, ...step });
+      for (const s of sessions) {
+        const current = await api("GET", `/api/pairing/${s.id}`);
+        for (const step of current.progress) onStep({ session_id: s.id, ...step });
+        if (current.done) onStep({ session_id: s.id, stage: "done", finished: true });
+      }
     } catch (err) { toast(errorText(err), "error"); }
   }
 
