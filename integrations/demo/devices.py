@@ -54,6 +54,8 @@ class DemoMixin:
 class DemoLight(DemoMixin, LightEntity):
     """A light; colour ones support colour temperature and RGB."""
 
+    restore_state = True  # a real bulb keeps its state across a hub restart
+
     def __init__(
         self, key: str, name: str, area: str, *, color: bool = False, dimmable: bool = True
     ):
@@ -94,6 +96,8 @@ class DemoLight(DemoMixin, LightEntity):
 
 class DemoPlug(DemoMixin, SwitchEntity):
     """A smart plug that meters power."""
+
+    restore_state = True
 
     def __init__(self, key: str, name: str, area: str, load_w: float):
         super().__init__(key, name, device_info=demo_device(key, name, area, "Demo plug"))

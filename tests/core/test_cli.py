@@ -78,11 +78,6 @@ def test_states_and_call_against_a_config_dir(tmp_path: Path) -> None:
     assert (state, json.loads(attributes)["brightness"]) == ("on", 77)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the demo's devices must opt in to restoring (restore_state = True in "
-    "integrations/demo/devices.py); until then each command starts them at their defaults",
-)
 def test_a_called_change_is_restored_by_the_next_command(tmp_path: Path) -> None:
     config = demo_config(tmp_path / "home")
     turn_on_kitchen(config=config)
