@@ -3,8 +3,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 APT_PACKAGES := $(shell grep -v '^\#' .ci/apt-packages.txt)
+# What the hub itself uses at run time: spoken replies, and the built-in MQTT broker.
+RUN_PACKAGES := espeak-ng mosquitto
 
-.PHONY: run test lint typecheck system-deps clean
+.PHONY: run test lint typecheck system-deps run-deps apt-install clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -13,7 +15,13 @@ $(STAMP): setup.cfg pyproject.toml
 	touch $(STAMP)
 
 system-deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
+
+run-deps:
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(RUN_PACKAGES)"
+
+apt-install:
+	@missing=""; for p in $(PACKAGES); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
@@ -22,7 +30,7 @@ system-deps:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-run: $(STAMP)
+run: run-deps $(STAMP)
 	$(VENV)/bin/hearth run
 
 lint: $(STAMP)
