@@ -9,7 +9,9 @@ RUN_PACKAGES := espeak-ng mosquitto
 .PHONY: run test lint typecheck system-deps run-deps apt-install clean
 
 $(STAMP): setup.cfg pyproject.toml
-	test -x $(PY) || python3 -m venv $(VENV)
+	@# Debian's own python3 needs python3-venv for this; pyenv and python.org builds do not.
+	test -x $(PY) || python3 -m venv $(VENV) || { rm -rf $(VENV); \
+	  $(MAKE) --no-print-directory apt-install PACKAGES=python3-venv && python3 -m venv $(VENV); }
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
 	touch $(STAMP)
