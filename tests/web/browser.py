@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -68,11 +69,26 @@ async def shot(page: Page, name: str) -> None:
 
 
 async def sign_in(page: Page, site: Site) -> None:
+    """Sign in as the owner; return once the live connection has caught up (cards re-drawn)."""
+    synced: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def on_frame(payload: str | bytes) -> None:
+        data = json.loads(payload)
+        for msg in data if isinstance(data, list) else [data]:
+            # get_states is the last thing the app asks for after connecting.
+            if msg.get("type") == "result" and isinstance(msg.get("result"), list):
+                if not synced.done():
+                    synced.set_result(None)
+
+    page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
     await page.goto(site.base)
     await page.fill("input[name=username]", OWNER[0])
     await page.fill("input[name=password]", OWNER[1])
     await page.click("button[type=submit]")
     await expect(page.locator("hearth-card").first).to_be_visible()
+    async with asyncio.timeout(TIMEOUT / 1000):
+        await synced
+    await page.wait_for_timeout(50)  # the app re-draws on the next task after that answer
 
 
 async def wait_until(check: Callable[[], bool | Awaitable[bool]], timeout: float = 30) -> None:

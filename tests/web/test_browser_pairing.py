@@ -16,7 +16,7 @@ from tests.ble.conftest import bluez, bluez_bus  # noqa: F401
 from tests.mosquitto import Mosquitto, mosquitto  # noqa: F401
 from tests.mqtt.helpers import device_client, subscribed
 
-from .browser import Browser, Page, expect, new_page, shot, sign_in
+from .browser import DESKTOP, PHONE, Browser, Page, expect, new_page, shot, sign_in
 from .conftest import Site, SiteFactory
 
 pytestmark = pytest.mark.browser
@@ -76,6 +76,9 @@ async def test_pairing_a_wifi_appliance(
         await wifi.get_by_label("Network name").fill(appliance.ap_ssid)
         await wifi.get_by_label("Password").fill(appliance.ap_password)
         await shot(page, f"pairing-wifi-form-{profile}-phone")
+        await page.set_viewport_size(DESKTOP)
+        await shot(page, f"pairing-wifi-form-{profile}-desktop")
+        await page.set_viewport_size(PHONE)
         await wifi.get_by_role("button", name="Start").click()
         await expect(page.locator(".searching")).to_contain_text("Searching")
 

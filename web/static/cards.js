@@ -75,7 +75,7 @@ const RENDER = {
     const inv = (a.inventory || []).map((item) => h("span", { class: "chip" }, item,
       h("button", { class: "chip-x", "aria-label": `remove ${item}`, onclick: () => run("appliance", "remove_item", id, { item }) }, "×")));
     const add = h("form", { class: "inline-form", onsubmit: (e) => {
-      e.preventDefault(); const inp = e.target.elements.item; if (inp.value.trim()) run("appliance", "add_item", id, { item: inp.value.trim() }); inp.value = "";
+      e.preventDefault(); const inp = e.target.elements.namedItem("item"); if (inp.value.trim()) run("appliance", "add_item", id, { item: inp.value.trim() }); inp.value = "";
     } }, h("input", { name: "item", placeholder: "Add to inventory", "aria-label": "add item", maxlength: 80 }), h("button", { class: "btn btn-small" }, "Add"));
     const alerts = (a.alerts || []).map((x) => h("span", { class: "badge badge-warn" }, x.replaceAll("_", " ")));
     return { status: (a.door_open ? "Door open" : "Door closed") + (s.state !== "ok" ? ` · ${s.state}` : ""), active: a.door_open,
@@ -131,7 +131,7 @@ const RENDER = {
     return { status: `${items.length} item${items.length === 1 ? "" : "s"}`, body: [h("div", { class: "chips" }, items.map((i) =>
       h("span", { class: "chip" }, typeof i === "string" ? i : i.name || i.summary || JSON.stringify(i),
         h("button", { class: "chip-x", "aria-label": "remove", onclick: () => run("todo", "remove_item", id, { item: typeof i === "string" ? i : i.name || i.summary }) }, "×")))),
-    h("form", { class: "inline-form", onsubmit: (e) => { e.preventDefault(); const v = e.target.elements.item.value.trim(); if (v) run("todo", "add_item", id, { item: v }); e.target.reset(); } },
+    h("form", { class: "inline-form", onsubmit: (e) => { e.preventDefault(); const v = e.target.elements.namedItem("item").value.trim(); if (v) run("todo", "add_item", id, { item: v }); e.target.reset(); } },
       h("input", { name: "item", placeholder: "Add item", "aria-label": "add item", maxlength: 200 }), h("button", { class: "btn btn-small" }, "Add"))] };
   },
 };
@@ -147,16 +147,47 @@ async function openHistory(entityId, unit) {
 }
 
 export class DeviceCard extends HTMLElement {
+  constructor() {
+    super();
+    // Updates wait while a finger is on a slider, a list is open or words are being typed,
+    // and are shown as soon as that is over (not when focus happens to leave the card).
+    this._holding = false;
+    this._chosen = true;
+    this.addEventListener("pointerdown", (e) => { if (e.target.matches?.("input[type=range]")) this._holding = true; });
+    this.addEventListener("focusin", (e) => { if (!this._refocusing && e.target.matches?.("select")) this._chosen = false; });
+    const done = () => { this._holding = false; this._chosen = true; this.flush(); };
+    this.addEventListener("change", done);
+    this.addEventListener("pointerup", () => { this._holding = false; this.flush(); });
+    // Not while focus moves within the card: re-drawing between a button's press and release
+    // would swallow the click. A click is over once its handlers (and a form's submit) ran.
+    this.addEventListener("focusout", (e) => { if (!this.contains(e.relatedTarget)) setTimeout(() => this.flush(), 0); });
+    this.addEventListener("click", () => setTimeout(() => this.flush(), 0));
+  }
   set entityId(id) { this._id = id; this.render(); }
   get entityId() { return this._id; }
   update() {
-    // Never yank a control from under the user's finger.
-    if (this.contains(document.activeElement) && document.activeElement.matches("input[type=range],input[type=text],input:not([type]),select")) return;
+    const el = document.activeElement;
+    if (this.contains(el) && this.busy(el)) { this._stale = true; return; }
+    this.render();
+  }
+  busy(el) {
+    if (el.matches("input[type=range]")) return this._holding;
+    if (el.matches("input[type=text],input:not([type])")) return el.value !== "";
+    if (el.matches("select")) return !this._chosen;
+    return false;
+  }
+  flush() {
+    if (!this._stale) return;
+    const el = document.activeElement;
+    if (this.contains(el) && this.busy(el)) return;
+    this._stale = false;
     this.render();
   }
   render() {
     const s = store.states.get(this._id);
     if (!s) return;
+    // Keep the keyboard where it was: the control with the same label gets focus back.
+    const focused = this.contains(document.activeElement) ? document.activeElement.getAttribute("aria-label") : null;
     const domain = this._id.split(".")[0];
     const name = store.nameOf(this._id);
     const unavailable = s.state === "unavailable";
@@ -172,6 +203,11 @@ export class DeviceCard extends HTMLElement {
     if (r.big) parts.push(h("div", { class: "big-value" }, r.big));
     if (r.body && !unavailable) parts.push(h("div", { class: "card-body" }, r.body));
     this.replaceChildren(...parts);
+    if (focused) {
+      this._refocusing = true;
+      this.querySelector(`[aria-label="${CSS.escape(focused)}"]`)?.focus({ preventScroll: true });
+      this._refocusing = false;
+    }
     if (r.onopen) { this.tabIndex = 0; this.onclick = (e) => { if (!e.target.closest("button,input,select")) r.onopen(); }; }
   }
 }
