@@ -35,6 +35,7 @@ from tests.voice.corpus import (
 from voice.audio import read_wav, silence
 from voice.pipeline import VoicePipeline
 from voice.recognizer import IntentRecognizer, referenced_lists
+from voice.settings import VoiceSettings
 
 # Which Home Assistant intents count as a right answer for each of ours (HA has no intents
 # for pausing/locating a vacuum, the fridge, or ordering, so those can only be wrong there).
@@ -116,7 +117,7 @@ def slots_ok(expected: dict[str, Any], actual: dict[str, Any]) -> bool:
     )
 
 
-async def main(quick: bool) -> None:
+async def main(quick: bool, batch: bool) -> None:
     cache = Path(tempfile.gettempdir()) / "hearth-bench-speech"
     cache.mkdir(exist_ok=True)
     voices = VOICES[:1] if quick else VOICES + EXTRA_VOICES
@@ -125,7 +126,7 @@ async def main(quick: bool) -> None:
     )
     await hub.async_start()
     started = time.perf_counter()
-    pipeline = VoicePipeline(hub)
+    pipeline = VoicePipeline(hub, VoiceSettings(stream_decode=not batch))
     await pipeline.async_start()
     setup = time.perf_counter() - started
     ha = HomeAssistantIntents(hub)
@@ -212,6 +213,13 @@ async def main(quick: bool) -> None:
             f"p95 {p95(latency) * 1000:.0f} ms over {len(latency)} clips with actions "
             f"(+ {pipeline.settings.end_silence * 1000:.0f} ms of trailing silence the VAD waits for live)"
         )
+        for r in sorted(rows, key=lambda r: -r["timings"].get("end_of_speech_to_action", 0))[:3]:
+            t = r["timings"]
+            print(
+                f"  slow: {t['end_of_speech_to_action'] * 1000:4.0f} ms '{r['cmd'].text}' "
+                f"(stt finish {t.get('stt_finish', t.get('stt', 0)) * 1000:.0f} ms, "
+                f"audio {t.get('audio', 0):.1f} s)"
+            )
     rejected = sum(1 for _t, _v, r in oog if not r.actions)
     print(
         f"out-of-grammar clips with no action: {rejected}/{len(oog)} "
@@ -246,4 +254,6 @@ async def main(quick: bool) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="one voice only")
-    asyncio.run(main(parser.parse_args().quick))
+    parser.add_argument("--batch", action="store_true", help="decode after end of speech")
+    args = parser.parse_args()
+    asyncio.run(main(args.quick, args.batch))

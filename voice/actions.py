@@ -379,6 +379,10 @@ class Planner:
     def _HassTimerStatus(self, slots: Mapping[str, Any], language: str) -> Plan:
         return Plan(reply_key="timer_left", timer_op="status")
 
+    def _HearthRulePhrase(self, slots: Mapping[str, Any], language: str) -> Plan:
+        # The rules listening for the phrase act on the voice_intent event; voice only answers.
+        return Plan(reply_key="phrase_heard")
+
 
 def _per_domain(entity_ids: tuple[str, ...], service: str) -> tuple[ServiceAction, ...]:
     by_domain: dict[str, list[str]] = {}

@@ -66,7 +66,12 @@ class HomeView:
             if state.entity_id in seen or state.domain not in VOICE_DOMAINS:
                 continue
             entities.append(SpokenEntity(state.entity_id, state.domain, (state.name,), None))
-        return build_vocabulary(entities, areas, revision)
+        return build_vocabulary(entities, areas, revision, self._rule_phrases())
+
+    def _rule_phrases(self) -> list[str]:
+        """Phrases the rules engine listens for (it is optional, hence the duck typing)."""
+        source = getattr(self.hub.data.get("rules"), "voice_phrases", None)
+        return list(source()) if callable(source) else []
 
     def get(self, entity_id: str) -> EntityView | None:
         state = self.hub.states.get(entity_id)

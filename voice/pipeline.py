@@ -14,7 +14,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
-from hub.const import EVENT_REGISTRY_UPDATED, EVENT_STATE_CHANGED
+from hub.const import EVENT_INTEGRATION_LOADED, EVENT_REGISTRY_UPDATED, EVENT_STATE_CHANGED
 from hub.context import Context
 from hub.errors import HearthError
 from hub.services import Target
@@ -43,6 +43,7 @@ WakeMode = Literal["auto", "required", "off"]
 _PAD_BEFORE = 0.15
 _PAD_AFTER = 0.35
 _REBUILD_DELAY = 0.2
+_EVENT_RULES_UPDATED = "rules_updated"  # hub.rules fires it; voice does not need the engine
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,9 @@ class VoicePipeline:
             self.engines = await self.hub.async_add_executor_job(_default_engines, self.settings)
         await self.async_rebuild()
         self._unsubs.append(self.hub.bus.async_listen(EVENT_REGISTRY_UPDATED, self._on_change))
+        # Rules' spoken phrases join the grammar: when rules load, change or reload.
+        for event_type in (EVENT_INTEGRATION_LOADED, _EVENT_RULES_UPDATED):
+            self._unsubs.append(self.hub.bus.async_listen(event_type, self._on_change))
         self._unsubs.append(self.hub.bus.async_listen(EVENT_STATE_CHANGED, self._on_state))
 
     async def async_stop(self) -> None:
@@ -161,6 +165,7 @@ class VoicePipeline:
     ) -> PipelineResult:
         """The text path (push-to-talk typed, the dashboard, `hearth voice say`)."""
         lang = language if language in LANGUAGES else detect_language(text)
+        await self._async_flush_rebuild()
         return await self._async_handle(text, lang, conversation_id, speak=speak, timings={})
 
     async def async_process_audio(
@@ -192,6 +197,7 @@ class VoicePipeline:
         """
         language = self.settings.language
         timings: dict[str, float] = {}
+        await self._async_flush_rebuild()
         started = time.perf_counter()
         try:
             listener = await self.hub.async_add_executor_job(self._new_listener, wake)
@@ -219,7 +225,8 @@ class VoicePipeline:
         if segment is None:
             segment = await self.hub.async_add_executor_job(listener.flush)
         end_of_speech = time.perf_counter()
-        listener.close()
+        stream = listener.take_stream() if segment is not None else None
+        await self.hub.async_add_executor_job(listener.close)
         timings["stream"] = round(len(listener.buffer) / BYTES_PER_SECOND, 3)
         timings["wake_cpu"] = round(listener.wake_cpu, 4)
         timings["vad_cpu"] = round(listener.vad_cpu, 4)
@@ -236,10 +243,12 @@ class VoicePipeline:
             end=round(segment.end, 3),
         )
         pcm = listener.command_audio(segment)
-        transcript = await self._async_transcribe(pcm, language, conversation_id)
+        transcript = await self._async_transcribe(pcm, language, conversation_id, stream)
         if isinstance(transcript, PipelineResult):
             return transcript
         timings["stt"] = round(transcript.decode_seconds, 4)
+        # What the person waits for: decoding left over once they stopped speaking.
+        timings["stt_finish"] = round(time.perf_counter() - end_of_speech, 4)
         timings["audio"] = round(transcript.audio_seconds, 3)
         if transcript.rejected:
             text = reply("no_match", language)
@@ -274,10 +283,14 @@ class VoicePipeline:
         detector = None
         if wake != "off":
             detector = WakeWordDetector(self.settings.wake_word, self.settings.wake_threshold)
-        return _Listener(detector, wake, EndOfSpeech(self.settings.vad))
+        language = self.settings.language
+        engine = next((e for e in self.engines if e.supports(language)), None)
+        opener = getattr(engine, "open_stream", None) if self.settings.stream_decode else None
+        open_stream = None if opener is None else (lambda: opener(language))
+        return _Listener(detector, wake, EndOfSpeech(self.settings.vad), open_stream)
 
     async def _async_transcribe(
-        self, pcm: bytes, language: str, cid: str
+        self, pcm: bytes, language: str, cid: str, stream: Any = None
     ) -> Transcript | PipelineResult:
         engine = next((e for e in self.engines if e.supports(language)), None)
         if engine is None:
@@ -285,7 +298,10 @@ class VoicePipeline:
                 cid, language, "stt", HearthError(f"no speech engine for {language!r}")
             )
         try:
-            transcript = await self.hub.async_add_executor_job(engine.transcribe, pcm, language)
+            if stream is not None:
+                transcript = await self.hub.async_add_executor_job(stream.finish)
+            else:
+                transcript = await self.hub.async_add_executor_job(engine.transcribe, pcm, language)
         except Exception as err:
             return self._error(cid, language, "stt", err)
         self._fire(
@@ -523,11 +539,23 @@ class VoicePipeline:
             self._rebuild_handle.cancel()
         self._rebuild_handle = self.hub.loop.call_later(_REBUILD_DELAY, self._start_rebuild)
 
+    async def _async_flush_rebuild(self) -> None:
+        """A request right after a rename or rule change must already hear the new words."""
+        if self._rebuild_handle is not None:
+            self._rebuild_handle.cancel()
+            self._rebuild_handle = None
+            await self.async_rebuild()
+
     def _start_rebuild(self) -> None:
         self._rebuild_handle = None
         task = self.hub.async_create_task(self.async_rebuild(), "voice-grammar-rebuild")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+def _offset(seconds: float) -> int:
+    """Byte offset of a stream time in 16-bit PCM."""
+    return int(seconds * BYTES_PER_SECOND) & ~1
 
 
 def _named(match: IntentMatch | None) -> tuple[str, ...]:
@@ -553,8 +581,16 @@ def _default_engines(settings: VoiceSettings) -> list[SttEngine]:
 class _Listener:
     """Blocking per-stream state: wake-word detector, end-of-speech detector, audio buffer."""
 
-    def __init__(self, detector: WakeWordDetector | None, mode: WakeMode, vad: EndOfSpeech) -> None:
+    def __init__(
+        self,
+        detector: WakeWordDetector | None,
+        mode: WakeMode,
+        vad: EndOfSpeech,
+        open_stream: Callable[[], Any] | None = None,
+    ) -> None:
         self.detector = detector
+        self.open_stream = open_stream
+        self.stream: Any = None  # an engine stream decoding the utterance as it is spoken
         self.mode = mode
         self.vad = vad
         self.buffer = bytearray()
@@ -571,6 +607,7 @@ class _Listener:
             self.wake_cpu += time.perf_counter() - started
             if found is not None:
                 # The command starts after the wake word: restart end-of-speech from here.
+                self._abort_stream()
                 self.wake = found
                 self.vad.reset()
                 self._vad_offset = len(self.buffer) / BYTES_PER_SECOND
@@ -580,7 +617,35 @@ class _Listener:
         started = time.perf_counter()
         segment = self.vad.process(chunk)
         self.vad_cpu += time.perf_counter() - started
+        if segment is None:
+            self._follow_speech(chunk)
         return None if segment is None else self._shift(segment)
+
+    def _follow_speech(self, chunk: bytes) -> None:
+        """Feed the recogniser while the person speaks, so little is left at end of speech."""
+        if self.open_stream is None:
+            return
+        start = self.vad.speech_start
+        if start is None:
+            self._abort_stream()  # a click or breath, not an utterance
+            return
+        if self.stream is None:
+            begin = max(self._floor(), self._vad_offset + start - _PAD_BEFORE)
+            self.stream = self.open_stream()
+            if self.stream is None:
+                self.open_stream = None  # engine busy: decode in one go at the end
+                return
+            self.stream.feed(bytes(self.buffer[_offset(begin) :]))
+        else:
+            self.stream.feed(chunk)
+
+    def _abort_stream(self) -> None:
+        if self.stream is not None:
+            self.stream.abort()
+            self.stream = None
+
+    def _floor(self) -> float:
+        return self._vad_offset if self.wake is not None else 0.0
 
     def flush(self) -> SpeechSegment | None:
         if self.mode == "required" and self.wake is None:
@@ -589,13 +654,17 @@ class _Listener:
         return None if segment is None else self._shift(segment)
 
     def command_audio(self, segment: SpeechSegment) -> bytes:
-        floor = self._vad_offset if self.wake is not None else 0.0
-        start = max(floor, segment.start - _PAD_BEFORE)
+        start = max(self._floor(), segment.start - _PAD_BEFORE)
         end = segment.end + _PAD_AFTER
-        lo, hi = int(start * BYTES_PER_SECOND) & ~1, int(end * BYTES_PER_SECOND) & ~1
-        return bytes(self.buffer[lo:hi])
+        return bytes(self.buffer[_offset(start) : _offset(end)])
+
+    def take_stream(self) -> Any:
+        """The engine stream that followed this utterance (the caller finishes it), or None."""
+        stream, self.stream = self.stream, None
+        return stream
 
     def close(self) -> None:
+        self._abort_stream()
         if self.detector is not None:
             self.detector.close()
 

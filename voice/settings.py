@@ -8,7 +8,6 @@ from typing import Any
 
 from hub.schema import Field, Schema
 
-from .stt.pocketsphinx_engine import DEFAULT_REJECT_BELOW
 from .vad import VadSettings
 from .wake import DEFAULT_MODEL, DEFAULT_THRESHOLD
 
@@ -20,12 +19,20 @@ CONFIG_SCHEMA = Schema(
         "stt_engine": Field("enum", choices=("pocketsphinx", "vosk"), default="pocketsphinx"),
         "vosk_model_path": Field("str", default="", description="directory of a vosk model"),
         "vosk_language": Field("str", default="zh", description="language of the vosk model"),
-        "reject_below": Field("float", default=DEFAULT_REJECT_BELOW),
+        "reject_below": Field(
+            "float", description="pocketsphinx confidence floor; default: measured per mode"
+        ),
         "confirm_timeout": Field("float", min=1, max=120, default=10.0),
         "end_silence": Field("float", min=0.1, max=3, default=0.5),
         "wyoming_port": Field("int", min=0, max=65535, default=0, description="0 = off"),
         "wyoming_host": Field("str", default="127.0.0.1"),
         "tts_speed": Field("int", min=80, max=400, default=165),
+        "stream_decode": Field(
+            "bool",
+            default=False,
+            description="decode while speaking: ~5 ms instead of ~200 ms after the end of "
+            "speech, but results depend on earlier utterances (see bench/voice.py)",
+        ),
     }
 )
 
@@ -40,12 +47,13 @@ class VoiceSettings:
     stt_engine: str = "pocketsphinx"
     vosk_model_path: str = ""
     vosk_language: str = "zh"
-    reject_below: float = DEFAULT_REJECT_BELOW
+    reject_below: float | None = None
     confirm_timeout: float = 10.0
     end_silence: float = 0.5
     wyoming_port: int = 0
     wyoming_host: str = "127.0.0.1"
     tts_speed: int = 165
+    stream_decode: bool = False
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> VoiceSettings:

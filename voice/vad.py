@@ -46,6 +46,11 @@ class EndOfSpeech:
     def in_speech(self) -> bool:
         return self._speech_start is not None
 
+    @property
+    def speech_start(self) -> float | None:
+        """Where the current utterance started (stream seconds), if one is open."""
+        return self._speech_start
+
     def reset(self) -> None:
         self._vad.reset()
         self._pending = b""

@@ -56,6 +56,8 @@ class HomeVocabulary:
     areas: tuple[SpokenArea, ...] = ()
     revision: int = 0
     _zh_words: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+    # Sentences rules listen for ("movie time"): heard as themselves, acted on by the rules.
+    phrases: tuple[str, ...] = ()
 
     def slot_lists(self, language: str) -> dict[str, SlotList]:
         """hassil slot lists for `language`: names map to entity ids, rooms to area ids."""
@@ -67,6 +69,10 @@ class HomeVocabulary:
         for area in self.areas:
             for name in self._spoken(area.names, language):
                 pairs.setdefault("area", []).append((name, area.area_id))
+        for phrase in self.phrases:
+            if bool(_CJK.search(phrase)) == (language == "zh"):
+                spoken = phrase.replace(" ", "") if language == "zh" else phrase
+                pairs.setdefault("rule_phrase", []).append((spoken, phrase))
         return {
             key: TextSlotList.from_tuples(sorted(set(values)), allow_template=False, name=key)
             for key, values in pairs.items()
@@ -139,7 +145,12 @@ def load_zh_words() -> dict[str, str]:
 
 
 def build_vocabulary(
-    entities: Iterable[SpokenEntity], areas: Iterable[SpokenArea], revision: int = 0
+    entities: Iterable[SpokenEntity],
+    areas: Iterable[SpokenArea],
+    revision: int = 0,
+    phrases: Iterable[str] = (),
 ) -> HomeVocabulary:
     """Assemble a vocabulary (with the Chinese word table loaded)."""
-    return HomeVocabulary(tuple(entities), tuple(areas), revision, load_zh_words())
+    return HomeVocabulary(
+        tuple(entities), tuple(areas), revision, load_zh_words(), tuple(sorted(set(phrases)))
+    )

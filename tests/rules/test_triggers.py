@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from hub.clock import FakeClock
 from hub.const import (
@@ -15,6 +17,8 @@ from hub.const import (
 from hub.rules.sun import sun_event_on
 from integrations.mqtt.client import BrokerSettings, MqttClient
 from tests.mosquitto import Mosquitto
+from tests.voice.conftest import synthesize
+from voice.audio import read_wav, silence
 
 from .conftest import RulesHub, manager, record, traces
 
@@ -215,12 +219,45 @@ async def test_voice_phrase_trigger_through_the_pipeline(make_hub: RulesHub) -> 
     )
     fired = record(hub, "fired")
     assert manager(hub).voice_phrases() == ["cinema mode", "movie time"]
-    await hub.services.async_call("voice", "process_text", {"text": "movie time"})
+    heard = await hub.services.async_call("voice", "process_text", {"text": "movie time"})
+    assert heard["intent"] == "HearthRulePhrase" and heard["reply"] == "OK."
     await hub.services.async_call("voice", "process_text", {"text": "turn on the kitchen light"})
     await manager(hub).async_wait_idle()
     assert fired == [{"platform": "voice", "id": "v"}]
     (trace,) = await traces(hub, "r")
     assert trace["trigger"]["phrase"] == "movie time"
+
+
+async def test_spoken_rule_phrase_is_in_the_grammar(make_hub: RulesHub, tmp_path: Path) -> None:
+    """Closed-vocabulary speech hears a rule's phrase once the rule exists, and after a reload."""
+    hub = await make_hub(rule("    - {platform: voice, phrase: movie time}\n"), voice={})
+    fired = record(hub, "fired")
+    pipeline = hub.data["voice"]
+    clip = read_wav(synthesize(tmp_path, "cinema mode please")).pcm
+    await _until(lambda: "movie time" in pipeline.vocabulary.phrases)
+    unheard = await pipeline.async_process_audio(silence(0.3) + clip + silence(0.8), speak=False)
+    assert unheard.intent != "HearthRulePhrase"
+    (hub.config.config_dir / "rules.yaml").write_text(
+        rule("    - {platform: voice, phrase: cinema mode please}\n"), encoding="utf-8"
+    )
+    await hub.services.async_call("rules", "reload")
+    await _until(lambda: "cinema mode please" in pipeline.vocabulary.phrases)
+    result = await pipeline.async_process_audio(silence(0.3) + clip + silence(0.8), speak=False)
+    assert (result.transcript, result.intent, result.reply) == (
+        "cinema mode please",
+        "HearthRulePhrase",
+        "OK.",
+    )
+    await manager(hub).async_wait_idle()
+    assert fired == [{"platform": "voice", "id": None}]
+
+
+async def _until(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait for the pipeline's debounced grammar rebuild."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "grammar was not rebuilt"
+        await asyncio.sleep(0.05)
 
 
 async def test_voice_phrase_fires_once_per_utterance(make_hub: RulesHub) -> None:
