@@ -2,7 +2,7 @@
 service-call latency, out-of-grammar rejection, and Home Assistant's English intents on the
 same transcripts. Speech is synthesised with espeak-ng (4 voices) against the demo home.
 
-Run: .venv/bin/python bench/voice.py [--quick]
+Run: .venv/bin/python bench/voice.py [--quick] [--stream]
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def slots_ok(expected: dict[str, Any], actual: dict[str, Any]) -> bool:
     )
 
 
-async def main(quick: bool, batch: bool) -> None:
+async def main(quick: bool, stream: bool) -> None:
     cache = Path(tempfile.gettempdir()) / "hearth-bench-speech"
     cache.mkdir(exist_ok=True)
     voices = VOICES[:1] if quick else VOICES + EXTRA_VOICES
@@ -126,7 +126,7 @@ async def main(quick: bool, batch: bool) -> None:
     )
     await hub.async_start()
     started = time.perf_counter()
-    pipeline = VoicePipeline(hub, VoiceSettings(stream_decode=not batch))
+    pipeline = VoicePipeline(hub, VoiceSettings(stream_decode=stream))
     await pipeline.async_start()
     setup = time.perf_counter() - started
     ha = HomeAssistantIntents(hub)
@@ -172,8 +172,10 @@ async def main(quick: bool, batch: bool) -> None:
     n = len(rows)
     words = sum(len(r["cmd"].text.split()) for r in rows)
     errors = sum(r["errors"] for r in rows)
+    mode = "while speaking (stream_decode)" if stream else "after end of speech (default)"
     print(
-        f"voice bench: {n} clips ({len(COMMANDS)} commands x {len(voices)} voices: {', '.join(voices)})"
+        f"voice bench: {n} clips ({len(COMMANDS)} commands x {len(voices)} voices: {', '.join(voices)}); "
+        f"decoding {mode}"
     )
     grammar = getattr(pipeline.engines[0], "grammar", None)
     print(
@@ -254,6 +256,8 @@ async def main(quick: bool, batch: bool) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="one voice only")
-    parser.add_argument("--batch", action="store_true", help="decode after end of speech")
+    parser.add_argument(
+        "--stream", action="store_true", help="decode while speaking (voice: stream_decode)"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.quick, args.batch))
+    asyncio.run(main(args.quick, args.stream))
