@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -14,7 +15,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from .config import DEFAULT_CONFIG_DIR, HubConfig, load_config
+from .config import DEFAULT_CONFIG_DIR, load_config
 from .const import __version__
 from .errors import HearthError
 from .json import json_dumps
@@ -22,6 +23,8 @@ from .json import json_dumps
 __all__ = ["async_open_hub", "main"]
 
 CLI_ENTRY_POINT_GROUP = "hearth.cli"
+# Subcommands of the core parser; for these the plugin subcommands are not imported.
+_CORE_COMMANDS = frozenset({"run", "states", "call"})
 _LOGGER = logging.getLogger("hearth")
 
 
@@ -100,9 +103,6 @@ def _core_command(argv: list[str]) -> bool:
     return False
 
 
-_CORE_COMMANDS = frozenset({"run", "states", "call"})
-
-
 def setup_logging(verbose: int = 0) -> None:
     """Readable one-line logs on stderr."""
     level = logging.DEBUG if verbose > 1 else logging.INFO
@@ -155,16 +155,8 @@ async def async_open_hub(config_dir: Path, *, only: Sequence[str] | None = None)
 
     config = load_config(config_dir)
     if only is not None:
-        config = HubConfig(
-            config_dir=config.config_dir,
-            file=config.file,
-            name=config.name,
-            language=config.language,
-            location=config.location,
-            recorder=config.recorder,
-            logging=config.logging,
-            integrations={k: v for k, v in config.integrations.items() if k in only},
-            lines=config.lines,
+        config = dataclasses.replace(
+            config, integrations={k: v for k, v in config.integrations.items() if k in only}
         )
     hub = Hub(config)
     try:

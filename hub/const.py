@@ -19,6 +19,7 @@ EVENT_PAIRING_PROGRESS: Final = "pairing_progress"
 EVENT_INTEGRATION_LOADED: Final = "integration_loaded"
 EVENT_NOTIFICATION: Final = "notification"
 EVENT_BUS_DROPPED: Final = "bus_dropped"
+EVENT_RULES_UPDATED: Final = "rules_updated"
 
 # Special state strings.
 STATE_ON: Final = "on"

@@ -93,23 +93,23 @@ class VoiceIntegration(Integration):
 
     async def _say(self, call: ServiceCall) -> dict[str, Any]:
         satellite = call.data.get("satellite")
-        if satellite is not None:
-            self._check_satellite(satellite)
+        if satellite is not None and satellite not in self._satellites():
+            raise self._not_connected(satellite)  # before spending time on speech
         audio = await self.pipeline.async_say(call.data["text"], call.data.get("language"))
         out: dict[str, Any] = {"seconds": round(audio.seconds, 3)}
         if satellite is None:
             out["wav"] = base64.b64encode(audio.to_wav()).decode()
-        elif self.wyoming is None or not await self.wyoming.async_announce(satellite, audio):
-            self._check_satellite(satellite)  # it left while the speech was synthesised
-        else:
-            out["satellite"] = satellite
-        return out
+            return out
+        if self.wyoming is None or not await self.wyoming.async_announce(satellite, audio):
+            raise self._not_connected(satellite)  # it left while the speech was synthesised
+        return {**out, "satellite": satellite}
 
-    def _check_satellite(self, name: str) -> None:
-        connected = sorted(self.wyoming.satellites()) if self.wyoming is not None else []
-        if name not in connected:
-            where = ", ".join(connected) if connected else "none"
-            raise DeviceUnavailable(f"satellite {name!r} is not connected (connected: {where})")
+    def _satellites(self) -> list[str]:
+        return sorted(self.wyoming.satellites()) if self.wyoming is not None else []
+
+    def _not_connected(self, name: str) -> DeviceUnavailable:
+        where = ", ".join(self._satellites()) or "none"
+        return DeviceUnavailable(f"satellite {name!r} is not connected (connected: {where})")
 
 
 INTEGRATION = VoiceIntegration

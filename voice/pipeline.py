@@ -14,7 +14,12 @@ from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
-from hub.const import EVENT_INTEGRATION_LOADED, EVENT_REGISTRY_UPDATED, EVENT_STATE_CHANGED
+from hub.const import (
+    EVENT_INTEGRATION_LOADED,
+    EVENT_REGISTRY_UPDATED,
+    EVENT_RULES_UPDATED,
+    EVENT_STATE_CHANGED,
+)
 from hub.context import Context
 from hub.errors import HearthError
 from hub.services import Target
@@ -43,7 +48,6 @@ WakeMode = Literal["auto", "required", "off"]
 _PAD_BEFORE = 0.15
 _PAD_AFTER = 0.35
 _REBUILD_DELAY = 0.2
-_EVENT_RULES_UPDATED = "rules_updated"  # hub.rules fires it; voice does not need the engine
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,7 @@ class VoicePipeline:
         await self.async_rebuild()
         self._unsubs.append(self.hub.bus.async_listen(EVENT_REGISTRY_UPDATED, self._on_change))
         # Rules' spoken phrases join the grammar: when rules load, change or reload.
-        for event_type in (EVENT_INTEGRATION_LOADED, _EVENT_RULES_UPDATED):
+        for event_type in (EVENT_INTEGRATION_LOADED, EVENT_RULES_UPDATED):
             self._unsubs.append(self.hub.bus.async_listen(event_type, self._on_change))
         self._unsubs.append(self.hub.bus.async_listen(EVENT_STATE_CHANGED, self._on_state))
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..bus import EventBus
 from ..const import EVENT_REGISTRY_UPDATED
+from ..errors import EntityNotFound
 from ..storage import Database
+
+if TYPE_CHECKING:
+    from .areas import AreaRegistry
 
 
 class RegistryBase:
@@ -33,6 +37,29 @@ class RegistryBase:
 
     async def _rows(self, table: str) -> list[dict[str, Any]]:
         return await self._db.async_run(lambda db: list(db[table].rows))
+
+
+def placement_changes(
+    areas: AreaRegistry,
+    *,
+    name_by_user: str | None,
+    area_id: str | None,
+    clear_area: bool,
+    disabled: bool | None,
+) -> dict[str, Any]:
+    """The fields a rename / move / enable asks to change (devices and entities alike)."""
+    changes: dict[str, Any] = {}
+    if name_by_user is not None:
+        changes["name_by_user"] = name_by_user.strip() or None
+    if area_id is not None:
+        if areas.get(area_id) is None:
+            raise EntityNotFound(f"unknown area {area_id!r}")
+        changes["area_id"] = area_id
+    if clear_area:
+        changes["area_id"] = None
+    if disabled is not None:
+        changes["disabled"] = disabled
+    return changes
 
 
 def dumps_list(values: tuple[str, ...] | list[str]) -> str:

@@ -14,7 +14,7 @@ from ..entity import DeviceInfo
 from ..errors import EntityNotFound
 from ..storage import Database
 from .areas import AreaRegistry
-from .base import RegistryBase
+from .base import RegistryBase, placement_changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,19 +148,15 @@ class DeviceRegistry(RegistryBase):
     ) -> DeviceEntry:
         """Rename a device, move it to an area, or record new firmware."""
         entry = self._require(device_id)
-        changes: dict[str, Any] = {}
-        if name_by_user is not None:
-            changes["name_by_user"] = name_by_user.strip() or None
-        if area_id is not None:
-            if self._areas.get(area_id) is None:
-                raise EntityNotFound(f"unknown area {area_id!r}")
-            changes["area_id"] = area_id
-        if clear_area:
-            changes["area_id"] = None
+        changes = placement_changes(
+            self._areas,
+            name_by_user=name_by_user,
+            area_id=area_id,
+            clear_area=clear_area,
+            disabled=disabled,
+        )
         if sw_version is not None:
             changes["sw_version"] = sw_version
-        if disabled is not None:
-            changes["disabled"] = disabled
         entry = dataclasses.replace(entry, **changes)
         self._index(entry)
         await self._save(entry)

@@ -13,7 +13,7 @@ from ..errors import EntityNotFound, InvalidServiceData
 from ..states import valid_entity_id
 from ..storage import Database
 from .areas import AreaRegistry
-from .base import RegistryBase, dumps_list, loads_list
+from .base import RegistryBase, dumps_list, loads_list, placement_changes
 from .devices import DeviceRegistry
 
 
@@ -144,19 +144,15 @@ class EntityRegistry(RegistryBase):
     ) -> EntityEntry:
         """Rename, move to an area, set spoken aliases, enable or disable."""
         entry = self._require(entity_id)
-        changes: dict[str, Any] = {}
-        if name_by_user is not None:
-            changes["name_by_user"] = name_by_user.strip() or None
-        if area_id is not None:
-            if self._areas.get(area_id) is None:
-                raise EntityNotFound(f"unknown area {area_id!r}")
-            changes["area_id"] = area_id
-        if clear_area:
-            changes["area_id"] = None
+        changes = placement_changes(
+            self._areas,
+            name_by_user=name_by_user,
+            area_id=area_id,
+            clear_area=clear_area,
+            disabled=disabled,
+        )
         if aliases is not None:
             changes["aliases"] = tuple(a.strip() for a in aliases if a.strip())
-        if disabled is not None:
-            changes["disabled"] = disabled
         entry = dataclasses.replace(entry, **changes)
         self._index(entry)
         await self._save(entry)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hub.bus import Event
-from hub.const import EVENT_INTEGRATION_LOADED
+from hub.const import EVENT_INTEGRATION_LOADED, EVENT_RULES_UPDATED
 
 from .db import RulesDatabase
 from .env import Env
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 __all__ = ["EVENT_RULES_UPDATED", "ReloadResult", "RuleDetail", "RuleInfo", "RuleManager"]
 
 _LOGGER = logging.getLogger(__name__)
-EVENT_RULES_UPDATED = "rules_updated"
 DASHBOARD = "dashboard"
 SOURCE_FILE = "file"
 MAX_DASHBOARD_RULE_BYTES = 200_000

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 
 from hub.core import Hub
 from hub.entity import Entity
 from hub.states import State
+from tests.waiting import wait_until
 
 WAIT = 30.0
 
 
 async def wait_for(check: Callable[[], bool], what: str, limit: float = WAIT) -> None:
     """Poll `check` until it is true; fail with `what` after `limit` seconds."""
-    try:
-        async with asyncio.timeout(limit):
-            while True:
-                if check():
-                    return
-                await asyncio.sleep(0.02)
-    except TimeoutError:
-        raise AssertionError(f"timed out waiting for {what}") from None
+    await wait_until(check, limit, what)
 
 
 def ble_entity(hub: Hub, address: str, key: str) -> Entity | None:

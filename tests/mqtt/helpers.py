@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from typing import Any
 
 from hub.core import Hub
 from hub.states import State
 from integrations.mqtt.client import BrokerSettings, MqttClient, ReceivedMessage
+from tests.waiting import wait_until as wait_until  # the mqtt tests import it from here
 
 WAIT = 30.0
-
-
-async def wait_until(predicate: Callable[[], Any], timeout: float = WAIT, what: str = "") -> Any:
-    """Poll until predicate() is truthy; fail with `what` after the timeout."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what or predicate}")
-        await asyncio.sleep(0.02)
 
 
 class Inbox:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from hub.rules.sun import sun_event_on
 from integrations.mqtt.client import BrokerSettings, MqttClient
 from tests.mosquitto import Mosquitto
 from tests.voice.conftest import synthesize
+from tests.waiting import wait_until
 from voice.audio import read_wav, silence
 
 from .conftest import RulesHub, manager, record, traces
@@ -234,14 +234,16 @@ async def test_spoken_rule_phrase_is_in_the_grammar(make_hub: RulesHub, tmp_path
     fired = record(hub, "fired")
     pipeline = hub.data["voice"]
     clip = read_wav(synthesize(tmp_path, "cinema mode please")).pcm
-    await _until(lambda: "movie time" in pipeline.vocabulary.phrases)
+    await wait_until(lambda: "movie time" in pipeline.vocabulary.phrases, 10, "grammar rebuild")
     unheard = await pipeline.async_process_audio(silence(0.3) + clip + silence(0.8), speak=False)
     assert unheard.intent != "HearthRulePhrase"
     (hub.config.config_dir / "rules.yaml").write_text(
         rule("    - {platform: voice, phrase: cinema mode please}\n"), encoding="utf-8"
     )
     await hub.services.async_call("rules", "reload")
-    await _until(lambda: "cinema mode please" in pipeline.vocabulary.phrases)
+    await wait_until(
+        lambda: "cinema mode please" in pipeline.vocabulary.phrases, 10, "grammar rebuild"
+    )
     result = await pipeline.async_process_audio(silence(0.3) + clip + silence(0.8), speak=False)
     assert (result.transcript, result.intent, result.reply) == (
         "cinema mode please",
@@ -250,14 +252,6 @@ async def test_spoken_rule_phrase_is_in_the_grammar(make_hub: RulesHub, tmp_path
     )
     await manager(hub).async_wait_idle()
     assert fired == [{"platform": "voice", "id": None}]
-
-
-async def _until(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Wait for the pipeline's debounced grammar rebuild."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "grammar was not rebuilt"
-        await asyncio.sleep(0.05)
 
 
 async def test_voice_phrase_fires_once_per_utterance(make_hub: RulesHub) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.waiting import wait_until
 
 from .conftest import OWNER, Site
 
@@ -89,14 +90,3 @@ async def sign_in(page: Page, site: Site) -> None:
     async with asyncio.timeout(TIMEOUT / 1000):
         await synced
     await page.wait_for_timeout(50)  # the app re-draws on the next task after that answer
-
-
-async def wait_until(check: Callable[[], bool | Awaitable[bool]], timeout: float = 30) -> None:
-    async with asyncio.timeout(timeout):
-        while True:
-            result = check()
-            if isinstance(result, Awaitable):
-                result = await result
-            if result:
-                return
-            await asyncio.sleep(0.05)

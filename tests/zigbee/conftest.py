@@ -27,6 +27,7 @@ from integrations.zigbee.sim import (
     forget_stick,
     get_stick,
 )
+from tests.waiting import wait_until
 
 _counter = itertools.count()
 
@@ -47,9 +48,7 @@ class Interviews:
 
 async def wait_for(predicate: Callable[[], bool], timeout: float = 30.0) -> None:
     """Poll `predicate` until true (generous timeout for a loaded machine)."""
-    async with asyncio.timeout(timeout):
-        while not predicate():  # noqa: ASYNC110 - state lives in zigpy and sim objects
-            await asyncio.sleep(0.01)
+    await wait_until(predicate, timeout, interval=0.01)
 
 
 @pytest.fixture

@@ -163,14 +163,14 @@ class PocketsphinxStream:
         """Add audio; `whole` says it is the entire utterance (batch feature normalisation)."""
         started = time.perf_counter()
         if not self._started:
-            self._start(pcm, whole)
+            self._start(whole)
         self.pcm += pcm
         self.engine._decoder.process_raw(pcm, no_search=False, full_utt=whole)
         self.engine._phones.process_raw(pcm, no_search=False, full_utt=whole)
         self.decode_seconds += time.perf_counter() - started
         self.streamed = not whole
 
-    def _start(self, first: bytes, whole: bool) -> None:
+    def _start(self, whole: bool) -> None:
         if whole:
             # Whole utterances normalise on themselves: the same audio, the same result.
             self.engine._decoder.set_cmn(self.engine._cmn_start[0])
@@ -185,7 +185,7 @@ class PocketsphinxStream:
         """End the utterance and judge it; releases the engine."""
         started = time.perf_counter()
         if not self._started:
-            self._start(b"", whole=True)
+            self._start(whole=True)
         try:
             text, grammar_score, frames = _end(self.engine._decoder)
             _phones, phone_score, _ = _end(self.engine._phones)
