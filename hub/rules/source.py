@@ -112,6 +112,8 @@ def parse_yaml(text: str, file: str) -> Any:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else None
         problem = err.problem or err.context or "invalid YAML"
+        if "nesting depth" in problem:  # PyYAML >= 6.0.4 limits depth itself
+            raise RulesInvalid([RuleIssue(file, line, None, "", "nested too deeply")]) from None
         raise RulesInvalid([RuleIssue(file, line, None, "", f"invalid YAML: {problem}")]) from None
     except (yaml.YAMLError, ValueError) as err:
         raise RulesInvalid([RuleIssue(file, None, None, "", f"invalid YAML: {err}")]) from None

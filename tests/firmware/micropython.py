@@ -13,9 +13,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-PACKAGE = "@micropython/micropython-webassembly-pyscript"
-VERSION = "1.27.0"
-CACHE = Path(__file__).resolve().parents[2] / "test-artifacts" / "micropython-wasm"
+NODE_DIR = Path(__file__).resolve().parent / "node"  # package.json + package-lock.json (pinned)
+CACHE = Path(__file__).resolve().parents[2] / "test-artifacts" / "node"
 ENTRY = (
     CACHE / "node_modules" / "@micropython" / "micropython-webassembly-pyscript" / "micropython.mjs"
 )
@@ -23,19 +22,20 @@ RESULT_MARK = "@@RESULT@@"
 
 
 def ensure_micropython() -> Path | str:
-    """Path of micropython.mjs, installing the npm package once; a str says why not."""
+    """Path of micropython.mjs (`make test` installs it with npm ci); a str says why not."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
-        return "node and npm are needed to run MicroPython (Debian package nodejs)"
+        return "node and npm are needed to run MicroPython (`make node-deps` installs them)"
     if not ENTRY.exists():
         CACHE.mkdir(parents=True, exist_ok=True)
+        for name in ("package.json", "package-lock.json"):
+            shutil.copyfile(NODE_DIR / name, CACHE / name)
         proc = subprocess.run(
-            [npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(CACHE),
-             f"{PACKAGE}@{VERSION}"],
+            [npm, "ci", "--silent", "--no-audit", "--no-fund", "--prefix", str(CACHE)],
             capture_output=True, text=True, timeout=300,
         )  # fmt: skip
         if proc.returncode != 0 or not ENTRY.exists():
-            return f"npm could not install {PACKAGE}: {proc.stderr[-500:]}"
+            return f"npm ci could not install the pinned MicroPython: {proc.stderr[-500:]}"
     return ENTRY
 
 
