@@ -38,8 +38,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--uv", required=True, help="path of the uv executable")
     parser.add_argument("--lock", default="requirements/test.txt")
-    parser.add_argument("pytest_args", nargs="*", help="arguments for pytest (default: -q)")
-    args = parser.parse_args()
+    # Anything else goes to pytest (default: -q), e.g. `tests/rules -q -x`.
+    args, pytest_args = parser.parse_known_args()
     locked = pins((ROOT / args.lock).read_text())
     with tempfile.TemporaryDirectory(prefix="hearth-outdated-") as tmp:
         newest_file = Path(tmp) / "newest.txt"
@@ -69,7 +69,7 @@ def main() -> int:
                 print("could not build the scratch venv", file=sys.stderr)
                 return 2
         env = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"}
-        tests = run([py, "-m", "pytest", "-p", "no:cacheprovider", *(args.pytest_args or ["-q"])],
+        tests = run([py, "-m", "pytest", "-p", "no:cacheprovider", *(pytest_args or ["-q"])],
                     env=env)  # fmt: skip
         # The editable install in the scratch venv rewrote the egg-info; the real venv's stays valid.
         if tests.returncode == 0:
