@@ -68,7 +68,8 @@ class BrokerAccess:
     host: str
     port: int
     username: str | None
-    password: str | None
+    password: str | None = None
+    ca_pem: str | None = None  # the hub's CA when the port is the TLS listener
 
 
 class WifiPairing:
