@@ -44,7 +44,7 @@ def main(argv=None):
     ident = os.path.join(state_dir, "device.json")
     if not os.path.exists(ident):
         # Profile and setup code are burned in at the factory, like a board's model and label.
-        code = args.setup_code or "%08d" % (int.from_bytes(os.urandom(4), "big") % 10**8)
+        code = args.setup_code or f"{int.from_bytes(os.urandom(4), 'big') % 10**8:08d}"
         if args.setup_code is None:
             print("setup code (the label):", code, flush=True)
         with open(ident, "w") as f:

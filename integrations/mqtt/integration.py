@@ -31,11 +31,11 @@ from .broker import (
     async_start_embedded,
     load_or_create_credentials,
 )
-from .mosquitto_broker import LanListener, MosquittoBroker, run_as_user
 from .client import BrokerSettings, MqttClient
 from .discovery import DEFAULT_PREFIX
 from .entity import DOMAIN
 from .manager import DiscoveryManager
+from .mosquitto_broker import LanListener, MosquittoBroker
 from .pairing import BrokerAccess, WifiPairing
 from .state_stream import StateStream, status_will
 from .topic import valid_topic
@@ -109,6 +109,7 @@ class MqttIntegration(Integration):
             username, password = config.get("username"), config.get("password")
         else:
             host, port = await self._async_start_embedded()
+            assert self.credentials is not None
             username, password = self.credentials.username, self.credentials.password
         try:
             await self._async_setup_client(host, port, username, password, stream_prefix)
@@ -157,10 +158,7 @@ class MqttIntegration(Integration):
         names = [*lan_addresses(), f"{socket.gethostname()}.local"]
         if self.config.get("advertise_host"):
             names.append(self.config["advertise_host"])
-        user = await self.hub.async_add_executor_job(run_as_user)
-        tls = await self.hub.async_add_executor_job(
-            ensure_tls, self.hub.config_dir, names, user.pw_gid if user is not None else None
-        )
+        tls = await self.hub.async_add_executor_job(ensure_tls, self.hub.config_dir, names)
         return LanListener(self.config["lan_host"], self.config["lan_port"], tls)
 
     async def _async_setup_client(
@@ -201,7 +199,7 @@ class MqttIntegration(Integration):
             await self.stream.async_start()
         self.pairing = WifiPairing(
             self.hub,
-            self.broker_access,
+            self,
             lambda: self.discovery,
             (config.get("wifi_ssid"), config.get("wifi_password")),
         )

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import ctypes
 import glob
+import hashlib
 import json
 import logging
 import os
@@ -54,6 +55,7 @@ PLUGIN_GLOBS = (
 DYNSEC_FILE = "dynamic-security.json"
 # Unprivileged users mosquitto may run as when the hub runs as root, in order of preference.
 RUN_AS = ("mosquitto", "nobody")
+RUN_ROOT = "/var/lib/hearth/mosquitto"
 CONTROL_TIMEOUT = 10.0
 
 
@@ -92,13 +94,13 @@ class MosquittoBroker:
         self.host = host
         self.port = port
         self.state_dir = state_dir
-        self.data_dir = state_dir / "data"
+        self.run_as = run_as_user()
+        self.data_dir = data_dir_for(state_dir, self.run_as)
         self.config_path = state_dir / "mosquitto.conf"
         self.dynsec_path = self.data_dir / DYNSEC_FILE
         self.accounts = accounts
         self.discovery_prefix = discovery_prefix
         self.lan = lan
-        self.run_as = run_as_user()
         self.restarts = 0
         self._proc: asyncio.subprocess.Process | None = None
         self._log_pump: asyncio.Task[None] | None = None
@@ -158,7 +160,7 @@ class MosquittoBroker:
         user = self.run_as
         gid = user.pw_gid if user is not None else None
         self.state_dir.mkdir(mode=0o750, parents=True, exist_ok=True)
-        self.data_dir.mkdir(mode=0o700, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Left by earlier versions: the hub's password, hashed, in a file no longer read.
         with contextlib.suppress(FileNotFoundError):
             (self.state_dir / "passwd").unlink()
@@ -176,12 +178,20 @@ class MosquittoBroker:
             f"listener {self.port} {self.host}",
         ]
         if self.lan is not None:
+            # mosquitto reads these after dropping privileges: copies in its own folder.
             tls = self.lan.tls
+            copies = []
+            for source in (tls.ca_path, tls.cert_path, tls.key_path):
+                target = self.data_dir / f"tls-{source.name}"
+                fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(source.read_bytes())
+                copies.append(target)
             lines += [
                 f"listener {self.lan.port} {self.lan.host}".rstrip(),
-                f"cafile {tls.ca_path}",
-                f"certfile {tls.cert_path}",
-                f"keyfile {tls.key_path}",
+                f"cafile {copies[0]}",
+                f"certfile {copies[1]}",
+                f"keyfile {copies[2]}",
                 "tls_version tlsv1.2",
             ]
         lines += [
@@ -358,6 +368,21 @@ def find_dynsec_plugin() -> str:
             return found[0]
     raise MosquittoError("mosquitto's dynamic-security plugin (mosquitto_dynamic_security.so) "
                          "is missing; it ships with mosquitto 2.0")  # fmt: skip
+
+
+def data_dir_for(state_dir: Path, user: pwd.struct_passwd | None) -> Path:
+    """Where mosquitto keeps what it writes (persistence, accounts) and reads after start.
+
+    Run as the hub's own user, that is inside the config directory. Dropped to an
+    unprivileged user, mosquitto could not even traverse a private config directory, so its
+    data lives under RUN_ROOT, one folder per config directory, owned by that user.
+    """
+    if user is None:
+        return state_dir / "data"
+    digest = hashlib.sha256(str(state_dir.resolve()).encode()).hexdigest()[:16]
+    root = Path(os.environ.get("HEARTH_BROKER_DATA", RUN_ROOT))
+    root.mkdir(mode=0o755, parents=True, exist_ok=True)
+    return root / digest
 
 
 def run_as_user() -> pwd.struct_passwd | None:

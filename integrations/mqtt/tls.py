@@ -18,7 +18,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOid, NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 TLS_DIR = "mqtt_tls"
 CA_DAYS = 3650
@@ -36,11 +36,8 @@ class ServerTls:
     ca_pem: str
 
 
-def ensure_tls(config_dir: Path, names: Iterable[str], key_gid: int | None = None) -> ServerTls:
-    """Load or make the CA and a server certificate covering `names` (host names and IPs).
-
-    `key_gid`: the group of the unprivileged broker user, which must read the server key.
-    """
+def ensure_tls(config_dir: Path, names: Iterable[str]) -> ServerTls:
+    """Load or make the CA and a server certificate covering `names` (host names and IPs)."""
     folder = config_dir / TLS_DIR
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     ca_key, ca_cert = _load_or_create_ca(folder)
@@ -49,13 +46,6 @@ def ensure_tls(config_dir: Path, names: Iterable[str], key_gid: int | None = Non
     if not _server_cert_fits(cert_path, wanted):
         _issue_server_cert(ca_key, ca_cert, wanted, cert_path, key_path)
     ca_path = folder / "ca.pem"
-    if key_gid is not None:
-        # The broker's user reads the server key and the folder, never the CA key.
-        os.chown(folder, -1, key_gid)
-        os.chmod(folder, 0o750)
-        for path in (cert_path, key_path, ca_path):
-            os.chown(path, -1, key_gid)
-            os.chmod(path, 0o640)
     return ServerTls(ca_path, cert_path, key_path, ca_path.read_text())
 
 
@@ -146,7 +136,7 @@ def _issue_server_cert(
         .not_valid_after(now + datetime.timedelta(days=SERVER_DAYS))
         .add_extension(x509.SubjectAlternativeName(alt), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOid.SERVER_AUTH]), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     _write(key_path, _key_pem(key), 0o600)

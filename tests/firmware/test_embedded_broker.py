@@ -60,7 +60,13 @@ async def test_fridge_on_the_embedded_broker(
         device = device_factory("fridge")
         await device.async_wait_http()
         creds = Credentials(
-            AP_SSID, AP_PASSWORD, "127.0.0.1", amqtt_port, None, None, signing_key.public_hex,
+            AP_SSID,
+            AP_PASSWORD,
+            "127.0.0.1",
+            amqtt_port,
+            None,
+            None,
+            signing_key.public_hex,
             SETUP_CODE,
         )
         await async_provision("127.0.0.1", device.http_port, creds)

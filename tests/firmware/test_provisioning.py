@@ -234,9 +234,7 @@ async def test_the_hand_over_shows_no_secret_on_the_wire(
     for secret in (AP_PASSWORD, broker.password or "", SETUP_CODE, AP_SSID):
         assert secret and secret not in wire and secret.encode().hex() not in wire
     # The same body under another code does not open on the device.
-    wrong, _, _ = seal_credentials(
-        creds, "00000000", bytes.fromhex(info["pairing_key"]), device.id
-    )
+    wrong, _, _ = seal_credentials(creds, "00000000", bytes.fromhex(info["pairing_key"]), device.id)
     url = f"http://127.0.0.1:{device.http_port}/provision"
     async with aiohttp.ClientSession() as session:
         async with session.post(url, json=wrong) as resp:

@@ -117,8 +117,8 @@ async def test_auto_runs_mosquitto_with_generated_credentials(hub_factory: HubFa
     state_dir = hub.config_dir / STATE_DIR
     config = (state_dir / "mosquitto.conf").read_text().splitlines()
     assert "allow_anonymous false" in config
-    passwd = (state_dir / "passwd").read_text()
-    assert passwd.startswith(f"{stored['username']}:$") and stored["password"] not in passwd
+    accounts = (state_dir / "data" / "dynamic-security.json").read_text()
+    assert stored["username"] in accounts and stored["password"] not in accounts
 
     refused = [
         await asyncio.to_thread(connack, port),

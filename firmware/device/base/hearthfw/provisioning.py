@@ -63,7 +63,9 @@ def parse(body):
     out["ota_public_key"] = key
     # The hub's CA (PEM) when the broker port is its TLS listener; None for plain loopback.
     ca = data.get("broker_ca")
-    if ca is not None and (not isinstance(ca, str) or len(ca) > MAX_CA_PEM or "CERTIFICATE" not in ca):
+    if ca is not None and (
+        not isinstance(ca, str) or len(ca) > MAX_CA_PEM or "CERTIFICATE" not in ca
+    ):
         raise ValueError("broker_ca must be a PEM certificate")
     out["broker_ca"] = ca
     return out

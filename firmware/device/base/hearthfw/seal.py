@@ -118,8 +118,9 @@ def _words(data):
 
 
 def _block(key_words, counter, nonce_words):
-    init = [0x61707865, 0x3320646E, 0x79622D32, 0x6B206574] + key_words
-    init += [counter & _M32] + nonce_words
+    # Concatenation, not [*a, *b]: MicroPython has no unpacking in list displays.
+    init = [0x61707865, 0x3320646E, 0x79622D32, 0x6B206574] + key_words  # noqa: RUF005
+    init += [counter & _M32] + nonce_words  # noqa: RUF005
     s = list(init)
     for _ in range(10):
         _quarter(s, 0, 4, 8, 12)

@@ -1,0 +1,260 @@
+"""Broker least privilege against the real mosquitto: one account per appliance, ACLs, TLS."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import queue
+import ssl
+import time
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as paho
+import pytest
+
+from hub.core import Hub
+from integrations.mqtt.accounts import ACCOUNTS_FILE
+from integrations.mqtt.broker import CREDENTIALS_FILE
+from integrations.zeroconf.advertise import lan_addresses
+from tests.conftest import HubFactory
+from tests.mosquitto import free_port
+
+from .conftest import integration
+from .helpers import wait_until
+from .test_embedded_mosquitto import connack, embedded_hub, mosquitto_of
+
+WAIT = 10.0
+
+
+class Peer:
+    """A raw paho client, as an appliance (or an attacker with its account) would connect."""
+
+    def __init__(self, port: int, username: str | None, password: str | None, **tls: Any):
+        self.messages: queue.Queue[tuple[str, bytes]] = queue.Queue()
+        self.subacks: queue.Queue[list[paho.ReasonCode]] = queue.Queue()
+        self.connacks: queue.Queue[paho.ReasonCode] = queue.Queue()
+        self.client = paho.Client(
+            paho.CallbackAPIVersion.VERSION2, client_id=f"peer-{time.monotonic_ns()}"
+        )
+        if username is not None:
+            self.client.username_pw_set(username, password)
+        if "context" in tls:
+            self.client.tls_set_context(tls["context"])
+        self.client.on_connect = lambda _c, _u, _f, reason, _p: self.connacks.put(reason)
+        self.client.on_message = lambda _c, _u, m: self.messages.put((m.topic, bytes(m.payload)))
+        self.client.on_subscribe = lambda _c, _u, _m, codes, _p: self.subacks.put(codes)
+        self.client.connect(tls.get("host", "127.0.0.1"), port, 10)
+        self.client.loop_start()
+        self.connack = self.connacks.get(timeout=WAIT)
+
+    def subscribe(self, topic: str) -> paho.ReasonCode:
+        self.client.subscribe(topic, 1)
+        return self.subacks.get(timeout=WAIT)[0]
+
+    def publish(self, topic: str, payload: str, retain: bool = False) -> None:
+        self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(WAIT)
+
+    def received(self, seconds: float = 1.0) -> list[tuple[str, bytes]]:
+        got = []
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                got.append(self.messages.get(timeout=0.05))
+            except queue.Empty:
+                pass
+        return got
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def hub_login(hub: Hub) -> tuple[str, str]:
+    stored = json.loads((hub.config_dir / CREDENTIALS_FILE).read_text())
+    return stored["username"], stored["password"]
+
+
+async def test_appliances_are_fenced_into_their_own_topics(hub_factory: HubFactory) -> None:
+    hub = await embedded_hub(hub_factory)
+    mqtt = integration(hub)
+    port = mosquitto_of(hub).port
+    plug, plug_password = await mqtt.async_add_appliance_account("plug1")
+    fridge, fridge_password = await mqtt.async_add_appliance_account("fridge1")
+    # Only hashes are kept; the password went to whoever made the account, once.
+    stored = (hub.config_dir / ACCOUNTS_FILE).read_text()
+    assert plug_password not in stored and fridge_password not in stored
+    assert oct((hub.config_dir / ACCOUNTS_FILE).stat().st_mode & 0o777) == "0o600"
+
+    hub_user, hub_password = hub_login(hub)
+    watcher = await asyncio.to_thread(Peer, port, hub_user, hub_password)
+    attacker = await asyncio.to_thread(Peer, port, fridge.username, fridge_password)
+    victim = await asyncio.to_thread(Peer, port, plug.username, plug_password)
+    try:
+        assert not attacker.connack.is_failure and not victim.connack.is_failure
+        assert not (await asyncio.to_thread(watcher.subscribe, "#")).is_failure
+        assert not (await asyncio.to_thread(watcher.subscribe, "homeassistant/#")).is_failure
+        # Everything: refused at subscription time, not merely filtered.
+        for topic in ("#", "hearth/#", "hearth/plug1/#", "homeassistant/#", "$SYS/#"):
+            code = await asyncio.to_thread(attacker.subscribe, topic)
+            assert code.is_failure, (topic, code)
+        assert not (await asyncio.to_thread(attacker.subscribe, "hearth/fridge1/set/+")).is_failure
+
+        forged = {
+            "hearth/plug1/set/power": "OFF",  # commanding another appliance
+            "hearth/plug1/state": '{"state": "unlocked"}',  # spoofing its state
+            "homeassistant/switch/plug1/power/config": '{"cmd_t": "hearth/fridge1/x"}',
+            "homeassistant/lock/front_door/config": '{"name": "Front door lock"}',
+            "homeassistant/lock/lookalike/config": '{"name": "Front door lock"}',
+        }
+        for topic, payload in forged.items():
+            await asyncio.to_thread(attacker.publish, topic, payload, True)
+        own = "hearth/fridge1/state"
+        await asyncio.to_thread(attacker.publish, own, '{"mode": "eco"}', True)
+        await asyncio.to_thread(
+            attacker.publish, "homeassistant/sensor/fridge1/temp/config", "{}", True
+        )
+        seen = await asyncio.to_thread(watcher.received, 1.5)
+        topics = {t for t, _ in seen}
+        assert own in topics and "homeassistant/sensor/fridge1/temp/config" in topics
+        assert not topics & set(forged), topics & set(forged)
+        assert not [t for t, _ in await asyncio.to_thread(victim.received, 0.2)]
+    finally:
+        for peer in (watcher, attacker, victim):
+            await asyncio.to_thread(peer.close)
+
+
+async def test_hub_refuses_discovery_pointing_outside_the_appliance(
+    hub_factory: HubFactory,
+) -> None:
+    hub = await embedded_hub(hub_factory)
+    mqtt = integration(hub)
+    port = mosquitto_of(hub).port
+    fridge, password = await mqtt.async_add_appliance_account("fridge2")
+    peer = await asyncio.to_thread(Peer, port, fridge.username, password)
+    manager = mqtt.discovery
+    assert manager is not None
+    configs = {
+        # Its own discovery topic, but the command goes to another appliance's topic.
+        "switch/fridge2/evil": {"name": "x", "cmd_t": "hearth/plug1/set/power",
+                                "uniq_id": "fridge2_evil", "dev": {"ids": ["fridge2"]}},
+        # Another device's unique id and device identifiers.
+        "switch/fridge2/steal": {"name": "x", "cmd_t": "hearth/fridge2/set/a",
+                                 "uniq_id": "plug1_power", "dev": {"ids": ["fridge2"]}},
+        "switch/fridge2/claim": {"name": "x", "cmd_t": "hearth/fridge2/set/b",
+                                 "uniq_id": "fridge2_b", "dev": {"ids": ["plug1"]}},
+        "switch/fridge2/fine": {"name": "Fine", "cmd_t": "hearth/fridge2/set/c",
+                                "uniq_id": "fridge2_c", "dev": {"ids": ["fridge2"]}},
+    }  # fmt: skip
+    try:
+        before = manager.rejected
+        for key, config in configs.items():
+            await asyncio.to_thread(
+                peer.publish, f"homeassistant/{key}/config", json.dumps(config), True
+            )
+        await wait_until(lambda: manager.rejected - before == 3, what="three refusals")
+        await manager.async_wait_idle()
+        assert set(manager.entities) == {"switch/fridge2/fine"}
+    finally:
+        await asyncio.to_thread(peer.close)
+
+
+async def test_anonymous_and_borrowed_logins_are_refused(hub_factory: HubFactory) -> None:
+    hub = await embedded_hub(hub_factory)
+    mqtt = integration(hub)
+    port = mosquitto_of(hub).port
+    fridge, password = await mqtt.async_add_appliance_account("fridge3")
+    hub_user, hub_password = hub_login(hub)
+    refused = [
+        await asyncio.to_thread(connack, port),
+        await asyncio.to_thread(connack, port, hub_user, password),  # its password, hub's name
+        await asyncio.to_thread(connack, port, fridge.username, hub_password),
+        await asyncio.to_thread(connack, port, "appliance-fridge4", password),
+    ]
+    assert all(reason.is_failure for reason in refused), refused
+    # Re-pairing replaces the password; removing the account locks it out.
+    again, new_password = await mqtt.async_add_appliance_account("fridge3")
+    assert (await asyncio.to_thread(connack, port, fridge.username, password)).is_failure
+    assert not (await asyncio.to_thread(connack, port, again.username, new_password)).is_failure
+    await mqtt.async_remove_account(again.username)
+    assert (await asyncio.to_thread(connack, port, again.username, new_password)).is_failure
+    # Accounts survive a restart of the hub (the broker is rebuilt from the store).
+    kept, kept_password = await mqtt.async_add_appliance_account("fridge5")
+    config_dir = hub.config_dir
+    await hub.async_stop()
+    port2 = free_port()
+    hub2 = await hub_factory(
+        config_dir=config_dir,
+        mqtt={"embedded_host": "127.0.0.1", "embedded_port": port2, "reconnect_max": 1.0},
+    )
+    assert integration(hub2).client.connected
+    assert not (await asyncio.to_thread(connack, port2, kept.username, kept_password)).is_failure
+    assert (await asyncio.to_thread(connack, port2, again.username, new_password)).is_failure
+
+
+def _listening(port: int) -> list[str]:
+    """Local addresses with a TCP socket listening on `port` (from /proc/net/tcp{,6})."""
+    found = []
+    for name in ("tcp", "tcp6"):
+        for line in Path(f"/proc/net/{name}").read_text().splitlines()[1:]:
+            fields = line.split()
+            local, state = fields[1], fields[3]
+            address, _, hex_port = local.rpartition(":")
+            if state == "0A" and int(hex_port, 16) == port:
+                found.append(address)
+    return found
+
+
+async def test_loopback_only_by_default_and_never_root(hub_factory: HubFactory) -> None:
+    port = free_port()
+    hub = await hub_factory(mqtt={"embedded_port": port, "reconnect_max": 1.0})
+    broker = mosquitto_of(hub)
+    assert _listening(port) == ["0100007F"]  # 127.0.0.1, nothing else
+    assert broker.pid is not None
+    uid = os.stat(f"/proc/{broker.pid}").st_uid
+    status = Path(f"/proc/{broker.pid}/status").read_text()
+    real_uids = next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1:]
+    assert uid != 0 and "0" not in real_uids, status
+    if os.geteuid() == 0:
+        config = (hub.config_dir / "mqtt_broker" / "mosquitto.conf").read_text()
+        assert "\nuser root" not in config and "\nuser mosquitto" in config
+
+
+async def test_plaintext_on_the_lan_is_refused(hub_factory: HubFactory) -> None:
+    hub = await hub_factory(
+        mqtt={"embedded_host": "0.0.0.0", "embedded_port": free_port(), "reconnect_max": 1.0}
+    )
+    assert "mqtt" not in hub.integrations
+    assert "lan_listener" in hub.failed_integrations["mqtt"]
+
+
+async def test_lan_listener_speaks_tls_with_the_hubs_ca(hub_factory: HubFactory) -> None:
+    lan_port = free_port()
+    hub = await embedded_hub(hub_factory, lan_listener=True, lan_port=lan_port)
+    mqtt = integration(hub)
+    fridge, password = await mqtt.async_add_appliance_account("fridge6")
+    access = mqtt.appliance_access("192.0.2.10", fridge.username, password)
+    assert access.port == lan_port and access.ca_pem and "CERTIFICATE" in access.ca_pem
+    address = lan_addresses()[0]
+    assert access.host == address
+    trusting = ssl.create_default_context(cadata=access.ca_pem)
+    peer = await asyncio.to_thread(
+        Peer, lan_port, fridge.username, password, context=trusting, host=address
+    )
+    try:
+        assert not peer.connack.is_failure
+        assert (await asyncio.to_thread(peer.subscribe, "#")).is_failure
+    finally:
+        await asyncio.to_thread(peer.close)
+    # Without the hub's CA the broker is not trusted; plaintext on the TLS port gets nothing.
+    with pytest.raises(ssl.SSLCertVerificationError):
+        await asyncio.to_thread(
+            Peer, lan_port, fridge.username, password,
+            context=ssl.create_default_context(), host=address,
+        )  # fmt: skip
+    with pytest.raises((OSError, queue.Empty)):
+        await asyncio.to_thread(Peer, lan_port, fridge.username, password, host=address)
+    # The CA key never leaves the hub's own user.
+    tls_dir = hub.config_dir / "mqtt_tls"
+    assert oct((tls_dir / "ca.key").stat().st_mode & 0o777) == "0o600"
