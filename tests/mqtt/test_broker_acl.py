@@ -213,7 +213,7 @@ async def test_loopback_only_by_default_and_never_root(hub_factory: HubFactory) 
     assert _listening(port) == ["0100007F"]  # 127.0.0.1, nothing else
     assert broker.pid is not None
     uid = os.stat(f"/proc/{broker.pid}").st_uid
-    status = Path(f"/proc/{broker.pid}/status").read_text()
+    status = await asyncio.to_thread(Path(f"/proc/{broker.pid}/status").read_text)
     real_uids = next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1:]
     assert uid != 0 and "0" not in real_uids, status
     if os.geteuid() == 0:

@@ -4,6 +4,7 @@ discovery, and obeys the hub."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import uuid
@@ -15,14 +16,16 @@ from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 from firmware.virtual import VirtualAppliance
 from hub.core import Hub
 from hub.integration import STAGE_FAILED, STAGE_READY, PairingCandidate, PairingProgress
+from integrations.mqtt.accounts import ACCOUNTS_FILE
+from integrations.mqtt.broker import CREDENTIALS_FILE
 from integrations.zeroconf.browser import ESPHOME, MQTT_BROKER
 from tests.conftest import HubFactory
-from tests.mosquitto import Mosquitto
+from tests.mosquitto import Mosquitto, free_port
 
 from .conftest import mqtt_config
 from .helpers import device_client, state_of, subscribed, wait_until
 
-SETUP_CODE = "246810"
+SETUP_CODE = "24681012"
 
 
 async def _search(hub: Hub, device_id: str) -> PairingCandidate:
@@ -51,7 +54,7 @@ PROFILES = {
 
 @pytest.mark.parametrize("profile", sorted(PROFILES))
 async def test_pair_and_command_a_virtual_appliance(
-    hub_factory: HubFactory, mosquitto: Mosquitto, tmp_path: Path, profile: str
+    hub_factory: HubFactory, tmp_path: Path, profile: str
 ) -> None:
     domain, initial, service, data, key, payload, final = PROFILES[profile]
     appliance = VirtualAppliance(
@@ -60,8 +63,10 @@ async def test_pair_and_command_a_virtual_appliance(
     appliance.start()
     try:
         await appliance.async_wait_http()
+        # The embedded mosquitto: the appliance gets an account of its own at pairing.
+        port = free_port()
         hub = await hub_factory(
-            mqtt=mqtt_config(mosquitto, advertise_host="127.0.0.1"),
+            mqtt={"embedded_port": port, "reconnect_max": 1.0, "advertise_host": "127.0.0.1"},
             zeroconf={"advertise": False},
         )
         candidate = await _search(hub, appliance.id)
@@ -72,7 +77,7 @@ async def test_pair_and_command_a_virtual_appliance(
         # A wrong setup code is refused by the device and reported, not crashed on.
         refused = await _pair(
             hub, candidate, wifi_ssid=appliance.ap_ssid, wifi_password=appliance.ap_password,
-            setup_code="000000",
+            setup_code="00000000",
         )  # fmt: skip
         assert any(s.stage == STAGE_FAILED for s in refused)
         assert not any(s.stage == STAGE_READY for s in refused)
@@ -87,8 +92,15 @@ async def test_pair_and_command_a_virtual_appliance(
         target = next(e for e in ready[0].entity_ids if e.startswith(f"{domain}."))
         await wait_until(lambda: state_of(hub, target).state == initial, what=f"{initial}")
 
+        # Its own account, not the hub's; the hub keeps no copy of its password.
+        stored = json.loads((appliance.state_dir / "config.json").read_text())
+        hub_user = json.loads((hub.config_dir / CREDENTIALS_FILE).read_text())["username"]
+        assert stored["broker_username"] == f"appliance-{appliance.id}" != hub_user
+        assert stored["broker_password"] not in (hub.config_dir / ACCOUNTS_FILE).read_text()
+
         # The hub commands it: the firmware acts and reports its new state back.
-        spy = await device_client(mosquitto.host, mosquitto.port)
+        hub_password = json.loads((hub.config_dir / CREDENTIALS_FILE).read_text())["password"]
+        spy = await device_client("127.0.0.1", port, username=hub_user, password=hub_password)
         commands = await subscribed(spy, f"hearth/{appliance.id}/set/#")
         await hub.services.async_call(domain, service, data, target={"entity_id": target})
         await commands.wait_for(f"hearth/{appliance.id}/set/{key}", payload)
