@@ -261,6 +261,19 @@ class AccountStore:
             json.dump({"version": 1, "accounts": entries}, handle, indent=1)
         os.replace(tmp, self.path)
 
+    def put(self, account: Account) -> None:
+        """Add or replace one account, re-reading the file first (the CLI may have changed it)."""
+        self.load()
+        self.accounts[account.username] = account
+        self.save()
+
+    def delete(self, username: str) -> bool:
+        self.load()
+        found = self.accounts.pop(username, None) is not None
+        if found:
+            self.save()
+        return found
+
     def for_node(self, node_id: str | None) -> Account | None:
         """The appliance account that owns a discovery node id, if any."""
         if node_id is None:

@@ -258,16 +258,14 @@ class MqttIntegration(Integration):
         await broker.async_control(dynsec_commands(account, password, self._prefix))
         if not await broker.async_check_login(account.username, password):
             raise AccountError(f"the broker did not take the account of {device_id}")
-        self.accounts.accounts[account.username] = account
-        await self.hub.async_add_executor_job(self.accounts.save)
+        await self.hub.async_add_executor_job(self.accounts.put, account)
         return account, password
 
     async def async_remove_account(self, username: str) -> None:
         """Delete an account; its connected clients are disconnected by the broker."""
         broker = self._mosquitto()
         await broker.async_control(delete_commands(username))
-        if self.accounts.accounts.pop(username, None) is not None:
-            await self.hub.async_add_executor_job(self.accounts.save)
+        await self.hub.async_add_executor_job(self.accounts.delete, username)
 
     def appliance_access(self, device_host: str, username: str, password: str) -> BrokerAccess:
         """Where an appliance at `device_host` reaches the broker: TLS on the LAN, or loopback."""

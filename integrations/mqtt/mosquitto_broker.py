@@ -151,7 +151,7 @@ class MosquittoBroker:
 
     async def async_check_login(self, username: str, password: str) -> bool:
         """True when the loopback listener accepts this login."""
-        return await asyncio.to_thread(_login_accepted, self._probe_host(), self.port, username,
+        return await asyncio.to_thread(login_accepted, self._probe_host(), self.port, username,
                                        password)  # fmt: skip
 
     # -- helpers ---------------------------------------------------------------------------
@@ -226,26 +226,7 @@ class MosquittoBroker:
                     os.chown(os.path.join(root, name), user.pw_uid, gid)
 
     def _control(self, commands: list[dict[str, Any]]) -> None:
-        import paho.mqtt.client as paho
-
-        client = paho.Client(
-            paho.CallbackAPIVersion.VERSION2,
-            client_id=f"hearth-control-{os.getpid()}-{time.monotonic_ns()}",
-            protocol=paho.MQTTv5,
-        )
-        client.username_pw_set(self.credentials.username, self.credentials.password)
-        try:
-            client.connect(self._probe_host(), self.port, 30)
-            client.loop_start()
-            info = client.publish(CONTROL_TOPIC, json.dumps({"commands": commands}), qos=1)
-            info.wait_for_publish(CONTROL_TIMEOUT)
-            if not info.is_published():
-                raise MosquittoError("the broker did not take the account change")
-        except OSError as err:
-            raise MosquittoError(f"cannot reach the broker to change accounts: {err}") from err
-        finally:
-            client.disconnect()
-            client.loop_stop()
+        send_control(self._probe_host(), self.port, self.credentials, commands)
 
     async def _async_launch(self) -> None:
         """Start one mosquitto process and wait until its port accepts connections."""
@@ -395,7 +376,34 @@ def run_as_user() -> pwd.struct_passwd | None:
     raise MosquittoError("no unprivileged user for mosquitto (tried: " + ", ".join(RUN_AS) + ")")
 
 
-def _login_accepted(host: str, port: int, username: str, password: str) -> bool:
+def send_control(
+    host: str, port: int, credentials: BrokerCredentials, commands: list[dict[str, Any]]
+) -> None:
+    """Publish dynamic-security commands with the hub's account (blocking)."""
+    import paho.mqtt.client as paho
+
+    client = paho.Client(
+        paho.CallbackAPIVersion.VERSION2,
+        client_id=f"hearth-control-{os.getpid()}-{time.monotonic_ns()}",
+        protocol=paho.MQTTv5,
+    )
+    client.username_pw_set(credentials.username, credentials.password)
+    try:
+        client.connect(host, port, 30)
+        client.loop_start()
+        info = client.publish(CONTROL_TOPIC, json.dumps({"commands": commands}), qos=1)
+        info.wait_for_publish(CONTROL_TIMEOUT)
+        if not info.is_published():
+            raise MosquittoError("the broker did not take the account change")
+    except OSError as err:
+        raise MosquittoError(f"cannot reach the broker to change accounts: {err}") from err
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def login_accepted(host: str, port: int, username: str, password: str) -> bool:
+    """True when the broker accepts this login (blocking)."""
     import paho.mqtt.client as paho
 
     result: list[bool] = []

@@ -7,6 +7,7 @@ import json
 import os
 import queue
 import ssl
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -258,3 +259,50 @@ async def test_lan_listener_speaks_tls_with_the_hubs_ca(hub_factory: HubFactory)
     # The CA key never leaves the hub's own user.
     tls_dir = hub.config_dir / "mqtt_tls"
     assert oct((tls_dir / "ca.key").stat().st_mode & 0o777) == "0o600"
+
+
+async def _cli(config_dir: Path, port: int, *argv: str) -> str:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hub", "--config", str(config_dir), "mqtt-account", *argv,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "HEARTH_MQTT_PORT": str(port)},
+    )  # fmt: skip
+    out, _ = await proc.communicate()
+    assert proc.returncode == 0, out.decode()
+    return out.decode()
+
+
+async def test_adopting_a_device_hearth_did_not_pair(hub_factory: HubFactory) -> None:
+    """The owner makes a Tasmota-style device an account; its discovery is adopted, fenced."""
+    hub = await embedded_hub(hub_factory)
+    port = mosquitto_of(hub).port
+    out = await _cli(
+        hub.config_dir, port, "add", "tasmota-kitchen",
+        "--topic", "tasmota/kitchen/#", "--discovery-id", "kitchen",
+    )  # fmt: skip
+    assert "live on the running broker" in out
+    password = next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("pass"))
+    assert password not in (hub.config_dir / ACCOUNTS_FILE).read_text()
+    listed = await _cli(hub.config_dir, port, "list")
+    assert "tasmota-kitchen" in listed and "tasmota/kitchen/#" in listed
+    peer = await asyncio.to_thread(Peer, port, "tasmota-kitchen", password)
+    manager = integration(hub).discovery
+    assert manager is not None
+    try:
+        config = {"name": "Kitchen plug", "cmd_t": "tasmota/kitchen/cmnd/POWER",
+                  "stat_t": "tasmota/kitchen/stat/POWER", "uniq_id": "kitchen_power"}  # fmt: skip
+        await asyncio.to_thread(
+            peer.publish, "homeassistant/switch/kitchen/power/config", json.dumps(config), True
+        )
+        await asyncio.to_thread(
+            peer.publish, "homeassistant/switch/other/power/config", json.dumps(config), True
+        )
+        await wait_until(lambda: "switch/kitchen/power" in manager.entities, what="adopted")
+        await manager.async_wait_idle()
+        assert "switch/other/power" not in manager.entities
+        assert (await asyncio.to_thread(peer.subscribe, "#")).is_failure
+    finally:
+        await asyncio.to_thread(peer.close)
+    out = await _cli(hub.config_dir, port, "remove", "tasmota-kitchen")
+    assert "removed" in out and "next starts" not in out
+    assert (await asyncio.to_thread(connack, port, "tasmota-kitchen", password)).is_failure

@@ -117,7 +117,7 @@ async def test_auto_runs_mosquitto_with_generated_credentials(hub_factory: HubFa
     state_dir = hub.config_dir / STATE_DIR
     config = (state_dir / "mosquitto.conf").read_text().splitlines()
     assert "allow_anonymous false" in config
-    accounts = (state_dir / "data" / "dynamic-security.json").read_text()
+    accounts = broker.dynsec_path.read_text()
     assert stored["username"] in accounts and stored["password"] not in accounts
 
     refused = [
