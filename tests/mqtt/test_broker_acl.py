@@ -14,6 +14,7 @@ from typing import Any
 
 import paho.mqtt.client as paho
 import pytest
+from cryptography import x509
 
 from hub.core import Hub
 from integrations.mqtt.accounts import ACCOUNTS_FILE
@@ -232,13 +233,16 @@ async def test_plaintext_on_the_lan_is_refused(hub_factory: HubFactory) -> None:
 
 async def test_lan_listener_speaks_tls_with_the_hubs_ca(hub_factory: HubFactory) -> None:
     lan_port = free_port()
-    hub = await embedded_hub(hub_factory, lan_listener=True, lan_port=lan_port)
+    # Bound to loopback here (tests open no LAN ports); a home binds lan_host 0.0.0.0.
+    hub = await embedded_hub(
+        hub_factory, lan_listener=True, lan_host="127.0.0.1", lan_port=lan_port
+    )
     mqtt = integration(hub)
     fridge, password = await mqtt.async_add_appliance_account("fridge6")
     access = mqtt.appliance_access("192.0.2.10", fridge.username, password)
     assert access.port == lan_port and access.ca_pem and "CERTIFICATE" in access.ca_pem
-    address = lan_addresses()[0]
-    assert access.host == address
+    assert access.host == lan_addresses()[0]
+    address = "127.0.0.1"  # also in the certificate
     trusting = ssl.create_default_context(cadata=access.ca_pem)
     peer = await asyncio.to_thread(
         Peer, lan_port, fridge.username, password, context=trusting, host=address
@@ -256,9 +260,12 @@ async def test_lan_listener_speaks_tls_with_the_hubs_ca(hub_factory: HubFactory)
         )  # fmt: skip
     with pytest.raises((OSError, queue.Empty)):
         await asyncio.to_thread(Peer, lan_port, fridge.username, password, host=address)
-    # The CA key never leaves the hub's own user.
+    # The CA key never leaves the hub's own user; the certificate names the LAN address.
     tls_dir = hub.config_dir / "mqtt_tls"
     assert oct((tls_dir / "ca.key").stat().st_mode & 0o777) == "0o600"
+    cert = x509.load_pem_x509_certificate((tls_dir / "server.pem").read_bytes())
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert lan_addresses()[0] in {str(ip) for ip in names.get_values_for_type(x509.IPAddress)}
 
 
 async def _cli(config_dir: Path, port: int, *argv: str) -> str:
@@ -306,3 +313,28 @@ async def test_adopting_a_device_hearth_did_not_pair(hub_factory: HubFactory) ->
     out = await _cli(hub.config_dir, port, "remove", "tasmota-kitchen")
     assert "removed" in out and "next starts" not in out
     assert (await asyncio.to_thread(connack, port, "tasmota-kitchen", password)).is_failure
+
+
+async def test_a_read_only_account_for_the_state_stream(hub_factory: HubFactory) -> None:
+    hub = await embedded_hub(hub_factory, stream_prefix="hearth/house")
+    port = mosquitto_of(hub).port
+    out = await _cli(hub.config_dir, port, "add", "dashboard", "--read", "hearth/house/#")
+    password = next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("pass"))
+    hub_user, hub_password = hub_login(hub)
+    reader = await asyncio.to_thread(Peer, port, "dashboard", password)
+    watcher = await asyncio.to_thread(Peer, port, hub_user, hub_password)
+    try:
+        assert not (await asyncio.to_thread(reader.subscribe, "hearth/house/#")).is_failure
+        assert (await asyncio.to_thread(reader.subscribe, "hearth/#")).is_failure
+        await asyncio.to_thread(watcher.subscribe, "hearth/#")
+        hub.states.async_set("sensor.probe", "12")
+        got = await asyncio.to_thread(reader.received, 1.5)
+        assert any("sensor.probe" in topic or b"sensor.probe" in body for topic, body in got)
+        # It cannot write anything, not even into the stream (service calls there).
+        for topic in ("hearth/house/call", "hearth/house/states/sensor.probe", "x/y"):
+            await asyncio.to_thread(reader.publish, topic, "{}")
+        assert not [t for t, _ in await asyncio.to_thread(watcher.received, 1.0) if t in
+                    ("hearth/house/call", "hearth/house/states/sensor.probe", "x/y")]  # fmt: skip
+    finally:
+        for peer in (reader, watcher):
+            await asyncio.to_thread(peer.close)

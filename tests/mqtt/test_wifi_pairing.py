@@ -156,3 +156,70 @@ async def test_other_lan_devices_are_offered_with_advice(
         for record in records:
             await lan.async_unregister_service(record)
         await lan.async_close()
+
+
+async def test_pairing_over_the_lan_listener_uses_tls(
+    hub_factory: HubFactory, tmp_path: Path
+) -> None:
+    """With the LAN listener on, the appliance gets the TLS port and the hub's CA, and connects."""
+    appliance = VirtualAppliance(
+        f"tls{os.getpid()}", "fridge", tmp_path / "tls", mdns=True, setup_code=SETUP_CODE
+    )
+    appliance.start()
+    try:
+        await appliance.async_wait_http()
+        lan_port = free_port()
+        hub = await hub_factory(
+            mqtt={
+                "embedded_port": free_port(),
+                "lan_listener": True,
+                "lan_host": "127.0.0.1",  # tests bind loopback only
+                "lan_port": lan_port,
+                "reconnect_max": 1.0,
+                # The virtual appliance lives on this computer: the certificate covers it too.
+                "advertise_host": "127.0.0.1",
+            },
+            zeroconf={"advertise": False},
+        )
+        candidate = await _search(hub, appliance.id)
+        steps = await _pair(
+            hub, candidate, wifi_ssid=appliance.ap_ssid, wifi_password=appliance.ap_password,
+            setup_code=SETUP_CODE,
+        )  # fmt: skip
+        ready = [s for s in steps if s.stage == STAGE_READY]
+        assert ready, [(s.stage, s.message) for s in steps]
+        stored = json.loads((appliance.state_dir / "config.json").read_text())
+        assert stored["broker_port"] == lan_port
+        assert stored["broker_ca"] == (hub.config_dir / "mqtt_tls" / "ca.pem").read_text()
+        target = next(e for e in ready[0].entity_ids if e.startswith("select."))
+        await hub.services.async_call(
+            "select", "select_option", {"option": "eco"}, target={"entity_id": target}
+        )
+        await wait_until(lambda: state_of(hub, target).state == "eco", 60, "eco over TLS")
+    finally:
+        appliance.kill()
+
+
+async def test_pairing_never_hands_out_the_hubs_account(
+    hub_factory: HubFactory, mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    """On an external broker the hub has no accounts to make: pairing refuses, sends nothing."""
+    appliance = VirtualAppliance(
+        f"ext{os.getpid()}", "fridge", tmp_path / "ext", mdns=True, setup_code=SETUP_CODE
+    )
+    appliance.start()
+    try:
+        await appliance.async_wait_http()
+        hub = await hub_factory(
+            mqtt=mqtt_config(mosquitto, advertise_host="127.0.0.1"),
+            zeroconf={"advertise": False},
+        )
+        candidate = await _search(hub, appliance.id)
+        steps = await _pair(
+            hub, candidate, wifi_ssid=appliance.ap_ssid, wifi_password=appliance.ap_password,
+            setup_code=SETUP_CODE,
+        )  # fmt: skip
+        assert steps[-1].stage == STAGE_FAILED and "external broker" in steps[-1].message
+        assert (await appliance.async_info())["state"] == "unprovisioned"
+    finally:
+        appliance.kill()
