@@ -3,8 +3,9 @@
 Its config, accounts (the dynamic-security plugin's file, hashed passwords and per-account
 ACLs) and persistence live in the config directory; its log lines go to our logger; it is
 restarted with backoff when it dies and dies with the hub. Plaintext is served on loopback
-only; the LAN gets a TLS listener when the owner turns it on. Started by root, mosquitto runs
-as the unprivileged user 'mosquitto' (or 'nobody'), which can read only what it needs.
+only; the LAN gets a TLS listener when the owner turns it on. Under a root hub, mosquitto is
+started as the unprivileged user 'mosquitto' (or 'nobody'), with everything it reads or writes
+in a folder of its own.
 """
 
 from __future__ import annotations
@@ -96,7 +97,8 @@ class MosquittoBroker:
         self.state_dir = state_dir
         self.run_as = run_as_user()
         self.data_dir = data_dir_for(state_dir, self.run_as)
-        self.config_path = state_dir / "mosquitto.conf"
+        # Started as an unprivileged user, mosquitto must reach its config: with its data.
+        self.config_path = (state_dir if self.run_as is None else self.data_dir) / "mosquitto.conf"
         self.dynsec_path = self.data_dir / DYNSEC_FILE
         self.accounts = accounts
         self.discovery_prefix = discovery_prefix
@@ -178,7 +180,7 @@ class MosquittoBroker:
             f"listener {self.port} {self.host}",
         ]
         if self.lan is not None:
-            # mosquitto reads these after dropping privileges: copies in its own folder.
+            # mosquitto runs unprivileged and cannot read the hub's: copies in its own folder.
             tls = self.lan.tls
             copies = []
             for source in (tls.ca_path, tls.cert_path, tls.key_path):
@@ -211,15 +213,9 @@ class MosquittoBroker:
             "log_type warning",
             "log_type notice",
         ]
-        if user is not None:
-            # Never root: mosquitto drops to this user after binding its ports.
-            lines.append(f"user {user.pw_name}")
         self.config_path.write_text("\n".join(lines) + "\n")
-        os.chmod(self.config_path, 0o640)
+        os.chmod(self.config_path, 0o600)
         if user is not None and gid is not None:
-            os.chown(self.state_dir, 0, gid)
-            os.chmod(self.state_dir, 0o750)
-            os.chown(self.config_path, 0, gid)
             for root, _dirs, files in os.walk(self.data_dir):
                 os.chown(root, user.pw_uid, gid)
                 for name in files:
@@ -231,6 +227,11 @@ class MosquittoBroker:
     async def _async_launch(self) -> None:
         """Start one mosquitto process and wait until its port accepts connections."""
         self._tail.clear()
+        drop: dict[str, Any] = {}
+        if self.run_as is not None:
+            # Started as that user rather than dropping to it with mosquitto's `user`: the
+            # kernel clears the parent-death signal when a process changes its uid.
+            drop = {"user": self.run_as.pw_uid, "group": self.run_as.pw_gid, "extra_groups": []}
         proc = await _spawn(
             self.binary,
             "-c",
@@ -238,7 +239,9 @@ class MosquittoBroker:
             limit=LOG_LINE_LIMIT,
             # Its own session: a Ctrl-C meant for the hub must not kill it behind our back.
             start_new_session=True,
+            # Runs after the uid change (CPython applies user/group first).
             preexec_fn=_die_with_parent(),
+            **drop,
         )
         self._proc = proc
         assert proc.stdout is not None

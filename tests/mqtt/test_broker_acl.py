@@ -219,8 +219,8 @@ async def test_loopback_only_by_default_and_never_root(hub_factory: HubFactory) 
     real_uids = next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1:]
     assert uid != 0 and "0" not in real_uids, status
     if os.geteuid() == 0:
-        config = (hub.config_dir / "mqtt_broker" / "mosquitto.conf").read_text()
-        assert "\nuser root" not in config and "\nuser mosquitto" in config
+        assert uid == broker.run_as.pw_uid if broker.run_as else False
+        assert "\nuser " not in broker.config_path.read_text()
 
 
 async def test_plaintext_on_the_lan_is_refused(hub_factory: HubFactory) -> None:
