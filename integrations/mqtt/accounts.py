@@ -209,10 +209,13 @@ def check_discovery(
     """
     if account is None or account.role != ROLE_APPLIANCE:
         return None
-    for key, value in data.items():
-        if key.endswith("_topic") and isinstance(value, str) and value:
-            if not account.owns_topic(value):
-                return f"{key} {value!r} is outside {node_id}'s own topics"
+    topics = [(k, v) for k, v in data.items() if k.endswith("_topic")]
+    availability = data.get("availability")
+    if isinstance(availability, list):
+        topics += [("availability", a.get("topic")) for a in availability if isinstance(a, Mapping)]
+    for key, value in topics:
+        if isinstance(value, str) and value and not account.owns_topic(value):
+            return f"{key} {value!r} is outside {node_id}'s own topics"
     unique_id = data.get("unique_id")
     if unique_id is not None and not str(unique_id).startswith(f"{account.device_id}_"):
         return f"unique_id {unique_id!r} does not belong to device {account.device_id}"

@@ -152,9 +152,16 @@ class MosquittoBroker:
         await asyncio.to_thread(self._control, commands)
 
     async def async_check_login(self, username: str, password: str) -> bool:
-        """True when the loopback listener accepts this login."""
-        return await asyncio.to_thread(login_accepted, self._probe_host(), self.port, username,
-                                       password)  # fmt: skip
+        """True when the loopback listener accepts this login (soon: changes are asynchronous)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 2.0
+        while True:
+            host = self._probe_host()
+            if await asyncio.to_thread(login_accepted, host, self.port, username, password):
+                return True
+            if loop.time() > deadline:
+                return False
+            await asyncio.sleep(0.1)
 
     # -- helpers ---------------------------------------------------------------------------
 

@@ -146,6 +146,8 @@ async def test_hub_refuses_discovery_pointing_outside_the_appliance(
                                  "uniq_id": "plug1_power", "dev": {"ids": ["fridge2"]}},
         "switch/fridge2/claim": {"name": "x", "cmd_t": "hearth/fridge2/set/b",
                                  "uniq_id": "fridge2_b", "dev": {"ids": ["plug1"]}},
+        "switch/fridge2/watch": {"name": "x", "cmd_t": "hearth/fridge2/set/d",
+                                 "uniq_id": "fridge2_d", "avty": [{"t": "hearth/plug1/avail"}]},
         "switch/fridge2/fine": {"name": "Fine", "cmd_t": "hearth/fridge2/set/c",
                                 "uniq_id": "fridge2_c", "dev": {"ids": ["fridge2"]}},
     }  # fmt: skip
@@ -155,7 +157,7 @@ async def test_hub_refuses_discovery_pointing_outside_the_appliance(
             await asyncio.to_thread(
                 peer.publish, f"homeassistant/{key}/config", json.dumps(config), True
             )
-        await wait_until(lambda: manager.rejected - before == 3, what="three refusals")
+        await wait_until(lambda: manager.rejected - before == 4, what="four refusals")
         await manager.async_wait_idle()
         assert set(manager.entities) == {"switch/fridge2/fine"}
     finally:
