@@ -158,34 +158,44 @@ async def test_other_lan_devices_are_offered_with_advice(
         await lan.async_close()
 
 
-async def test_pairing_over_the_lan_listener_uses_tls(
-    hub_factory: HubFactory, tmp_path: Path
-) -> None:
-    """With the LAN listener on, the appliance gets the TLS port and the hub's CA, and connects."""
+async def _pair_fresh_fridge(
+    hub_factory: HubFactory, tmp_path: Path, name: str, mqtt: dict[str, object]
+) -> tuple[VirtualAppliance, Hub, list[PairingProgress]]:
+    """Start a virtual fridge and a hub with `mqtt`; pair them with the right setup code."""
     appliance = VirtualAppliance(
-        f"tls{os.getpid()}", "fridge", tmp_path / "tls", mdns=True, setup_code=SETUP_CODE
+        f"{name}{os.getpid()}", "fridge", tmp_path / name, mdns=True, setup_code=SETUP_CODE
     )
     appliance.start()
     try:
         await appliance.async_wait_http()
-        lan_port = free_port()
-        hub = await hub_factory(
-            mqtt={
-                "embedded_port": free_port(),
-                "lan_listener": True,
-                "lan_host": "127.0.0.1",  # tests bind loopback only
-                "lan_port": lan_port,
-                "reconnect_max": 1.0,
-                # The virtual appliance lives on this computer: the certificate covers it too.
-                "advertise_host": "127.0.0.1",
-            },
-            zeroconf={"advertise": False},
-        )
+        hub = await hub_factory(mqtt=mqtt, zeroconf={"advertise": False})
         candidate = await _search(hub, appliance.id)
         steps = await _pair(
             hub, candidate, wifi_ssid=appliance.ap_ssid, wifi_password=appliance.ap_password,
             setup_code=SETUP_CODE,
         )  # fmt: skip
+    except BaseException:
+        appliance.kill()
+        raise
+    return appliance, hub, steps
+
+
+async def test_pairing_over_the_lan_listener_uses_tls(
+    hub_factory: HubFactory, tmp_path: Path
+) -> None:
+    """With the LAN listener on, the appliance gets the TLS port and the hub's CA, and connects."""
+    lan_port = free_port()
+    mqtt = {
+        "embedded_port": free_port(),
+        "lan_listener": True,
+        "lan_host": "127.0.0.1",  # tests bind loopback only
+        "lan_port": lan_port,
+        "reconnect_max": 1.0,
+        # The virtual appliance lives on this computer: the certificate covers it too.
+        "advertise_host": "127.0.0.1",
+    }
+    appliance, hub, steps = await _pair_fresh_fridge(hub_factory, tmp_path, "tls", mqtt)
+    try:
         ready = [s for s in steps if s.stage == STAGE_READY]
         assert ready, [(s.stage, s.message) for s in steps]
         stored = json.loads((appliance.state_dir / "config.json").read_text())
@@ -204,21 +214,9 @@ async def test_pairing_never_hands_out_the_hubs_account(
     hub_factory: HubFactory, mosquitto: Mosquitto, tmp_path: Path
 ) -> None:
     """On an external broker the hub has no accounts to make: pairing refuses, sends nothing."""
-    appliance = VirtualAppliance(
-        f"ext{os.getpid()}", "fridge", tmp_path / "ext", mdns=True, setup_code=SETUP_CODE
-    )
-    appliance.start()
+    mqtt = mqtt_config(mosquitto, advertise_host="127.0.0.1")
+    appliance, _hub, steps = await _pair_fresh_fridge(hub_factory, tmp_path, "ext", mqtt)
     try:
-        await appliance.async_wait_http()
-        hub = await hub_factory(
-            mqtt=mqtt_config(mosquitto, advertise_host="127.0.0.1"),
-            zeroconf={"advertise": False},
-        )
-        candidate = await _search(hub, appliance.id)
-        steps = await _pair(
-            hub, candidate, wifi_ssid=appliance.ap_ssid, wifi_password=appliance.ap_password,
-            setup_code=SETUP_CODE,
-        )  # fmt: skip
         assert steps[-1].stage == STAGE_FAILED and "external broker" in steps[-1].message
         assert (await appliance.async_info())["state"] == "unprovisioned"
     finally:

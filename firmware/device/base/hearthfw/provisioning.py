@@ -11,14 +11,7 @@ def parse_envelope(body):
 
     Plain-text credentials are refused: they would cross the open set-up network readable.
     """
-    import json
-
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeError):
-        raise ValueError("body is not JSON") from None
-    if not isinstance(data, dict):
-        raise ValueError("body is not a JSON object")
+    data = _json_object(body)
     if "sealed" not in data:
         raise ValueError("provisioning must be sealed with the setup code (see firmware/README)")
     if data.get("v") != 1:
@@ -38,15 +31,8 @@ def parse_envelope(body):
 
 
 def parse(body):
-    """Decode and validate a provisioning request body; ValueError with the reason otherwise."""
-    import json
-
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeError):
-        raise ValueError("body is not JSON") from None
-    if not isinstance(data, dict):
-        raise ValueError("body is not a JSON object")
+    """Decode and validate the opened credentials; ValueError with the reason otherwise."""
+    data = _json_object(body)
     out = {}
     out["wifi_ssid"] = _text(data, "wifi_ssid", 1, 32, False)
     out["wifi_password"] = _text(data, "wifi_password", 0, 63, False)
@@ -78,6 +64,18 @@ def is_complete(config):
         return True
     except (ValueError, TypeError):
         return False
+
+
+def _json_object(body):
+    import json
+
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeError):
+        raise ValueError("body is not JSON") from None
+    if not isinstance(data, dict):
+        raise ValueError("body is not a JSON object")
+    return data
 
 
 def _dumps(config):
