@@ -98,6 +98,8 @@ async def async_start_embedded(
     """
     if choice not in EMBEDDED_CHOICES:
         raise ValueError(f"embedded broker must be one of {', '.join(EMBEDDED_CHOICES)}")
+    if choice == "amqtt" and lan is not None:
+        raise ValueError("lan_listener needs mosquitto: amqtt offers neither TLS nor ACLs here")
     reason = "configured with embedded: amqtt"
     if choice != "amqtt":
         try:

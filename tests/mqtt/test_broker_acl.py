@@ -17,7 +17,7 @@ import pytest
 from cryptography import x509
 
 from hub.core import Hub
-from integrations.mqtt.accounts import ACCOUNTS_FILE
+from integrations.mqtt.accounts import ACCOUNTS_FILE, AccountError
 from integrations.mqtt.broker import CREDENTIALS_FILE
 from integrations.zeroconf.advertise import lan_addresses
 from tests.conftest import HubFactory
@@ -340,3 +340,13 @@ async def test_a_read_only_account_for_the_state_stream(hub_factory: HubFactory)
     finally:
         for peer in (reader, watcher):
             await asyncio.to_thread(peer.close)
+
+
+async def test_amqtt_never_serves_appliances(hub_factory: HubFactory) -> None:
+    """The in-process fallback has no ACLs: no LAN listener, no appliance accounts."""
+    lan = {"lan_listener": True, "lan_host": "127.0.0.1", "lan_port": free_port()}
+    hub = await hub_factory(mqtt={"embedded": "amqtt", "embedded_port": free_port(), **lan})
+    assert "lan_listener needs mosquitto" in hub.failed_integrations["mqtt"]
+    hub = await hub_factory(mqtt={"embedded": "amqtt", "embedded_port": free_port()})
+    with pytest.raises(AccountError, match="need mosquitto"):
+        await integration(hub).async_add_appliance_account("fridge8")
