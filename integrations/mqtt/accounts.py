@@ -38,6 +38,9 @@ ROLE_CLIENT = "client"
 ROLES = (ROLE_HUB, ROLE_STREAM, ROLE_APPLIANCE, ROLE_CLIENT)
 APPLIANCE_BASE = "hearth"
 CONTROL_TOPIC = "$CONTROL/dynamic-security/v1"
+# `hearth mqtt-account` tells a running hub to re-read the accounts here (hub account only:
+# appliances are fenced into hearth/<id>/#); the hub answers on RELOAD_TOPIC + "/loaded".
+RELOAD_TOPIC = "hearth-hub/accounts"
 _NAME_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -202,12 +205,12 @@ def delete_commands(username: str) -> list[dict[str, Any]]:
 def check_discovery(
     account: Account | None, node_id: str | None, data: Mapping[str, Any]
 ) -> str | None:
-    """Why an appliance's discovery config must be refused, or None when it may stand.
+    """Why a device's discovery config must be refused, or None when it may stand.
 
-    The broker only lets an appliance write discovery under its own node id; this keeps that
-    config from pointing the hub at anyone else's topics or device.
+    The broker only lets an account write discovery under its own node ids; this keeps that
+    config from pointing the hub at anyone else's topics (or, for an appliance, device).
     """
-    if account is None or account.role != ROLE_APPLIANCE:
+    if account is None or account.role not in (ROLE_APPLIANCE, ROLE_CLIENT):
         return None
     topics = [(k, v) for k, v in data.items() if k.endswith("_topic")]
     availability = data.get("availability")
@@ -216,6 +219,8 @@ def check_discovery(
     for key, value in topics:
         if isinstance(value, str) and value and not account.owns_topic(value):
             return f"{key} {value!r} is outside {node_id}'s own topics"
+    if account.role != ROLE_APPLIANCE:
+        return None  # other firmware (Tasmota, Zigbee2MQTT) has its own id formats
     unique_id = data.get("unique_id")
     if unique_id is not None and not str(unique_id).startswith(f"{account.device_id}_"):
         return f"unique_id {unique_id!r} does not belong to device {account.device_id}"
@@ -278,11 +283,12 @@ class AccountStore:
         return found
 
     def for_node(self, node_id: str | None) -> Account | None:
-        """The appliance account that owns a discovery node id, if any."""
+        """The account that owns a discovery node id by name, if any (bridges with '+' do not:
+        any of them may have written it)."""
         if node_id is None:
             return None
         for account in self.accounts.values():
-            if account.role == ROLE_APPLIANCE and node_id in account.discovery_ids:
+            if node_id in account.discovery_ids:
                 return account
         return None
 

@@ -117,7 +117,7 @@ async def _async_apply(
     """Change the running embedded broker, if there is one; False when it is not running."""
     from .accounts import delete_commands, dynsec_commands
     from .broker import load_or_create_credentials
-    from .mosquitto_broker import MosquittoError, login_accepted, send_control
+    from .mosquitto_broker import MosquittoError, ask_hub_to_reload, login_accepted, send_control
 
     hub = load_or_create_credentials(args.config)
     loopback = "127.0.0.1"
@@ -129,6 +129,9 @@ async def _async_apply(
     try:
         await asyncio.to_thread(send_control, loopback, port, hub, commands)
     except MosquittoError:
+        return False
+    # The hub checks discovery against the accounts: it must know this one before it is used.
+    if not await asyncio.to_thread(ask_hub_to_reload, loopback, port, hub):
         return False
     if account is None:
         return True

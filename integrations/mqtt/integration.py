@@ -13,6 +13,7 @@ from hub.schema import Field, Schema
 from integrations.zeroconf.advertise import lan_addresses
 
 from .accounts import (
+    RELOAD_TOPIC,
     ROLE_HUB,
     Account,
     AccountError,
@@ -31,7 +32,7 @@ from .broker import (
     async_start_embedded,
     load_or_create_credentials,
 )
-from .client import BrokerSettings, MqttClient
+from .client import BrokerSettings, MqttClient, ReceivedMessage
 from .discovery import DEFAULT_PREFIX
 from .entity import DOMAIN
 from .manager import DiscoveryManager
@@ -191,6 +192,7 @@ class MqttIntegration(Integration):
             self.discovery = DiscoveryManager(self.hub, self.client, config["discovery_prefix"])
             if self.embedded is not None:
                 self.discovery.policy = self._discovery_policy
+                self.client.async_subscribe(RELOAD_TOPIC, self._on_reload_accounts, 1)
             await self.discovery.async_start()
         if stream_prefix:
             self.stream = StateStream(
@@ -297,6 +299,18 @@ class MqttIntegration(Integration):
     @property
     def _prefix(self) -> str:
         return str(self.config["discovery_prefix"])
+
+    def _on_reload_accounts(self, message: ReceivedMessage) -> None:
+        self.hub.async_create_task(self._async_reload_accounts(message.payload[:64]))
+
+    async def _async_reload_accounts(self, nonce: bytes) -> None:
+        """Re-read accounts changed by `hearth mqtt-account`, then say so (the CLI waits)."""
+        try:
+            await self.hub.async_add_executor_job(self.accounts.load)
+        except AccountError as err:
+            _LOGGER.error("Broker accounts not reloaded: %s", err)
+            return
+        self.client.async_publish(f"{RELOAD_TOPIC}/loaded", nonce, qos=1)
 
     def _discovery_policy(self, node_id: str | None, data: Any) -> str | None:
         return check_discovery(self.accounts.for_node(node_id), node_id, data)

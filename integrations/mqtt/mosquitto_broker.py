@@ -22,6 +22,7 @@ import pwd
 import shutil
 import signal
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .accounts import CONTROL_TOPIC, Account, dynsec_config
+from .accounts import CONTROL_TOPIC, RELOAD_TOPIC, Account, dynsec_config
 
 if TYPE_CHECKING:
     from .broker import BrokerCredentials
@@ -407,6 +408,37 @@ def send_control(
             raise MosquittoError("the broker did not take the account change")
     except OSError as err:
         raise MosquittoError(f"cannot reach the broker to change accounts: {err}") from err
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
+def ask_hub_to_reload(host: str, port: int, credentials: BrokerCredentials) -> bool:
+    """Tell a running hub its accounts file changed; True once it answered (blocking)."""
+    import paho.mqtt.client as paho
+
+    nonce = os.urandom(8).hex()
+    answered = threading.Event()
+    client = paho.Client(
+        paho.CallbackAPIVersion.VERSION2,
+        client_id=f"hearth-reload-{os.getpid()}-{time.monotonic_ns()}",
+        protocol=paho.MQTTv311,
+    )
+    client.username_pw_set(credentials.username, credentials.password)
+
+    def on_message(_c: Any, _u: Any, message: Any) -> None:
+        if bytes(message.payload).decode(errors="replace") == nonce:
+            answered.set()
+
+    client.on_message = on_message
+    try:
+        client.connect(host, port, 30)
+        client.loop_start()
+        client.subscribe(f"{RELOAD_TOPIC}/loaded", 1)
+        client.publish(RELOAD_TOPIC, nonce, qos=1).wait_for_publish(CONTROL_TIMEOUT)
+        return answered.wait(CONTROL_TIMEOUT)
+    except OSError:
+        return False
     finally:
         client.disconnect()
         client.loop_stop()

@@ -306,9 +306,17 @@ async def test_adopting_a_device_hearth_did_not_pair(hub_factory: HubFactory) ->
         await asyncio.to_thread(
             peer.publish, "homeassistant/switch/other/power/config", json.dumps(config), True
         )
+        # Its own node id, but aimed at an appliance's topic: the hub will not be the deputy.
+        aimed = {**config, "cmd_t": "hearth/plug1/set/power", "uniq_id": "kitchen_aimed"}
+        before = manager.rejected
+        await asyncio.to_thread(
+            peer.publish, "homeassistant/switch/kitchen/aimed/config", json.dumps(aimed), True
+        )
         await wait_until(lambda: "switch/kitchen/power" in manager.entities, what="adopted")
+        await wait_until(lambda: manager.rejected > before, what="aimed config refused")
         await manager.async_wait_idle()
         assert "switch/other/power" not in manager.entities
+        assert "switch/kitchen/aimed" not in manager.entities
         assert (await asyncio.to_thread(peer.subscribe, "#")).is_failure
     finally:
         await asyncio.to_thread(peer.close)
