@@ -4,8 +4,11 @@ For tests, benchmarks and the demo. Each appliance is one process running
 firmware/device/run_host.py with its own state directory (its flash) and HTTP port.
 
     python -m firmware.virtual --state-dir /tmp/appliances --broker 127.0.0.1:1883 \
-        --username u --password p
-starts a fridge and a robot cleaner and provisions them with this hub's OTA key.
+        --username u --password "$PASSWORD"
+starts a fridge and a robot cleaner and provisions them (sealed with each one's setup code)
+with this hub's OTA key and the given broker account, e.g. one made with
+`hearth mqtt-account add u --topic 'hearth/#' --discovery-id fridge-virtual ...`. Pairing from
+the hub instead gives each its own account.
 """
 
 from __future__ import annotations
