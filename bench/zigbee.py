@@ -27,7 +27,10 @@ REPORTS = 1000
 async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         stick = get_stick("sim://bench", SimAir())
-        hub = Hub(HubConfig.minimal(Path(tmp), zigbee={"device": "sim://bench"}), record=False)
+        hub = Hub(
+            HubConfig.minimal(Path(tmp), zigbee={"radio": "sim", "device": "sim://bench"}),
+            record=False,
+        )
         await hub.async_start()
         zigbee = hub.integrations["zigbee"]
         await zigbee.gateway.app.permit(254)  # type: ignore[attr-defined]

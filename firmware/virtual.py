@@ -4,14 +4,20 @@ For tests, benchmarks and the demo. Each appliance is one process running
 firmware/device/run_host.py with its own state directory (its flash) and HTTP port.
 
     python -m firmware.virtual --state-dir /tmp/appliances --broker 127.0.0.1:1883 \
-        --username u --password p
-starts a fridge and a robot cleaner and provisions them with this hub's OTA key.
+        --username u --password "$PASSWORD"
+starts a fridge and a robot cleaner and provisions them (sealed with each one's setup code)
+with this hub's OTA key and the given broker account, e.g. one made with
+`hearth mqtt-account add u --topic 'hearth/#' --discovery-id fridge-virtual ...`. Pairing from
+the hub instead gives each its own account.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
+import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -23,12 +29,17 @@ from typing import Any
 
 import aiohttp
 
-__all__ = ["DEFAULT_AP_PASSWORD", "DEFAULT_AP_SSID", "RUNNER", "VirtualAppliance"]
+__all__ = ["DEFAULT_AP_SSID", "RUNNER", "VirtualAppliance", "new_setup_code"]
 
 RUNNER = Path(__file__).resolve().parent / "device" / "run_host.py"
 DEFAULT_AP_SSID = "hearth-virtual-net"
-DEFAULT_AP_PASSWORD = "correct horse battery"
 START_TIMEOUT_S = 60.0
+LABEL_FILE = "label.json"  # beside the appliance's flash: its setup code and virtual Wi-Fi
+
+
+def new_setup_code() -> str:
+    """A random 8-digit code, like the one printed on an appliance's label."""
+    return f"{secrets.randbelow(10**8):08d}"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -49,8 +60,9 @@ class VirtualAppliance:
     trial_seconds: float = 120.0
     mdns: bool = True
     ap_ssid: str = DEFAULT_AP_SSID
-    ap_password: str = DEFAULT_AP_PASSWORD
-    setup_code: str | None = None
+    # No default password: each virtual network gets its own, kept with the label.
+    ap_password: str | None = field(default=None, repr=False)
+    setup_code: str | None = field(default=None, repr=False)
     log_path: Path | None = None
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
@@ -59,24 +71,43 @@ class VirtualAppliance:
             self.http_port = free_port()
         if self.log_path is None:
             self.log_path = self.state_dir.parent / f"{self.id}.log"
+        label = self._read_label()
+        if self.setup_code is None:
+            self.setup_code = label.get("setup_code") or new_setup_code()
+        if self.ap_password is None:
+            self.ap_password = label.get("ap_password") or secrets.token_urlsafe(12)
+
+    @property
+    def label_path(self) -> Path:
+        return self.state_dir.parent / f"{self.id}.{LABEL_FILE}"
+
+    def _read_label(self) -> dict[str, str]:
+        try:
+            data = json.loads(self.label_path.read_text())
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
 
     @property
     def argv(self) -> list[str]:
+        assert self.ap_password is not None and self.setup_code is not None
         argv = [
             sys.executable, str(RUNNER), "--state-dir", str(self.state_dir),
             "--profile", self.profile, "--id", self.id,
             "--ap-ssid", self.ap_ssid, "--ap-password", self.ap_password,
             "--http-port", str(self.http_port), "--time-scale", str(self.time_scale),
-            "--trial-seconds", str(self.trial_seconds),
+            "--trial-seconds", str(self.trial_seconds), "--setup-code", self.setup_code,
         ]  # fmt: skip
-        if self.setup_code is not None:
-            argv += ["--setup-code", self.setup_code]
         return argv if self.mdns else [*argv, "--no-mdns"]
 
     def start(self, *, factory_reset: bool = False) -> None:
         """Power up; factory_reset holds the reset button while doing so."""
         assert self.log_path is not None
         self.state_dir.parent.mkdir(parents=True, exist_ok=True)
+        label = {"setup_code": self.setup_code, "ap_password": self.ap_password}
+        fd = os.open(self.label_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(label, handle)
         argv = [*self.argv, "--factory-reset"] if factory_reset else self.argv
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
@@ -140,12 +171,16 @@ async def _async_main(args: argparse.Namespace) -> None:
             appliance.start()
             info = await appliance.async_wait_http()
             if info["state"] == "unprovisioned":
+                assert appliance.ap_password is not None
                 creds = Credentials(
                     appliance.ap_ssid, appliance.ap_password, host, int(port),
-                    args.username, args.password, key.public_hex,
+                    args.username, args.password, key.public_hex, appliance.setup_code,
                 )  # fmt: skip
                 await async_provision("127.0.0.1", appliance.http_port, creds)
-            print(f"{appliance.profile}: id {appliance.id}, http port {appliance.http_port}")
+            print(
+                f"{appliance.profile}: id {appliance.id}, http port {appliance.http_port}, "
+                f"setup code {appliance.setup_code}"
+            )
         waits = [asyncio.ensure_future(asyncio.to_thread(a.wait)) for a in appliances]
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
     finally:

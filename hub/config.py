@@ -63,8 +63,8 @@ voice:
 # Rules: rules.yaml in this folder.
 rules:
 
-# Wi-Fi appliances over MQTT. With no `broker:` set, Hearth runs its own broker on port 1883
-# with a generated password (stored in this folder).
+# Wi-Fi appliances over MQTT. With no `broker:` set, Hearth runs its own broker: plaintext on
+# loopback only, one account per paired appliance; `lan_listener: true` adds TLS on the LAN.
 mqtt:
 
 # Announce the hub on the LAN (_hearth._tcp) and find devices for pairing.

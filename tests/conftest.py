@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,23 @@ from hub.config import HubConfig
 from hub.core import Hub
 
 HubFactory = Callable[..., Awaitable[Hub]]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def broker_data_root() -> Iterator[None]:
+    """Run as root, the embedded mosquitto keeps its data outside the config dir (it runs as
+    an unprivileged user); tests keep it in one throwaway folder instead of /var/lib."""
+    if os.geteuid() != 0 or "HEARTH_BROKER_DATA" in os.environ:
+        yield
+        return
+    root = Path(tempfile.mkdtemp(prefix="hearth-broker-"))
+    root.chmod(0o755)  # the unprivileged broker user must traverse it
+    os.environ["HEARTH_BROKER_DATA"] = str(root)
+    try:
+        yield
+    finally:
+        del os.environ["HEARTH_BROKER_DATA"]
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Run the reference firmware on this computer as a virtual appliance (CPython hardware layer).
 
     python firmware/device/run_host.py --state-dir /tmp/fridge --profile fridge \
-        --ap-ssid home --ap-password secret --http-port 8081
+        --ap-ssid home --ap-password "$WIFI_PASSWORD" --http-port 8081
 
 The state directory plays the board's flash: slots, OTA state, configuration, settings.
 """
@@ -30,7 +30,9 @@ def main(argv=None):
     parser.add_argument("--time-scale", type=float, default=1.0, help="speed of the models")
     parser.add_argument("--trial-seconds", type=float, default=120.0, help="OTA report deadline")
     parser.add_argument("--no-mdns", action="store_true", help="do not announce over mDNS")
-    parser.add_argument("--setup-code", help="the code on the label, required to provision")
+    parser.add_argument(
+        "--setup-code", help="the code on the label (default: a random one, printed at first boot)"
+    )
     parser.add_argument(
         "--factory-reset", action="store_true", help="hold the reset button at power-up"
     )
@@ -42,8 +44,11 @@ def main(argv=None):
     ident = os.path.join(state_dir, "device.json")
     if not os.path.exists(ident):
         # Profile and setup code are burned in at the factory, like a board's model and label.
+        code = args.setup_code or f"{int.from_bytes(os.urandom(4), 'big') % 10**8:08d}"
+        if args.setup_code is None:
+            print("setup code (the label):", code, flush=True)
         with open(ident, "w") as f:
-            json.dump({"profile": args.profile, "setup_code": args.setup_code}, f)
+            json.dump({"profile": args.profile, "setup_code": code}, f)
     host.configure(
         root=state_dir,
         id=args.id,

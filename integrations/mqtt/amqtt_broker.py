@@ -17,16 +17,18 @@ from amqtt.session import Session
 
 if TYPE_CHECKING:
     from .broker import BrokerCredentials
+    from .mosquitto_broker import LanListener
 
 _LOGGER = logging.getLogger(__name__)
 
 
 class AmqttBroker:
-    """amqtt listening on the LAN with one generated account."""
+    """amqtt on loopback with the hub's account only (no appliance accounts: no ACLs here)."""
 
     kind = "amqtt"
+    lan: LanListener | None = None  # never: no TLS, no ACLs, so never on the LAN
 
-    def __init__(self, credentials: BrokerCredentials, host: str = "0.0.0.0", port: int = 1883):
+    def __init__(self, credentials: BrokerCredentials, host: str = "127.0.0.1", port: int = 1883):
         self.credentials = credentials
         self.host = host
         self.port = port

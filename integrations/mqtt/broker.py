@@ -1,9 +1,11 @@
 """The embedded MQTT broker for homes without one of their own: mosquitto, else amqtt.
 
 mosquitto runs as a supervised subprocess (~6x the throughput of amqtt, and outside the hub's
-memory); amqtt runs in-process when mosquitto is not installed or is asked for. Either way the
-credentials are generated on first start and kept in the config directory (mode 0600):
-appliances get them during pairing; nothing on the LAN can connect with a default password.
+memory) with one account per appliance and per-account ACLs (accounts.py); amqtt runs
+in-process when mosquitto is not installed or is asked for, on loopback only and with the
+hub's account only (it has no ACLs we trust, so no appliance gets an account on it). The hub's
+own credentials are generated on first start and kept in the config directory (mode 0600);
+they never leave the hub.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from .mosquitto_broker import MosquittoBroker, MosquittoError
+from .accounts import Account
+from .mosquitto_broker import LanListener, MosquittoBroker, MosquittoError
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -33,6 +36,7 @@ class EmbeddedBroker(Protocol):
     kind: str
     host: str
     port: int
+    lan: LanListener | None
 
     @property
     def running(self) -> bool: ...
@@ -44,7 +48,7 @@ class EmbeddedBroker(Protocol):
 
 @dataclass(frozen=True)
 class BrokerCredentials:
-    """The one account of the embedded broker."""
+    """The hub's own account on the embedded broker."""
 
     username: str
     password: str = field(repr=False)
@@ -83,6 +87,10 @@ async def async_start_embedded(
     host: str,
     port: int,
     config_dir: Path,
+    *,
+    accounts: tuple[Account, ...] = (),
+    discovery_prefix: str = "homeassistant",
+    lan: LanListener | None = None,
 ) -> EmbeddedBroker:
     """Start the broker `choice` names; `auto` is mosquitto when installed and working, else amqtt.
 
@@ -90,22 +98,34 @@ async def async_start_embedded(
     """
     if choice not in EMBEDDED_CHOICES:
         raise ValueError(f"embedded broker must be one of {', '.join(EMBEDDED_CHOICES)}")
+    if choice == "amqtt" and lan is not None:
+        raise ValueError("lan_listener needs mosquitto: amqtt offers neither TLS nor ACLs here")
     reason = "configured with embedded: amqtt"
     if choice != "amqtt":
         try:
-            mosquitto = MosquittoBroker(credentials, host, port, config_dir / STATE_DIR)
+            mosquitto = MosquittoBroker(
+                credentials,
+                host,
+                port,
+                config_dir / STATE_DIR,
+                accounts=accounts,
+                discovery_prefix=discovery_prefix,
+                lan=lan,
+            )
             await mosquitto.async_start()
         except (MosquittoError, OSError) as err:
-            if choice == "mosquitto":
+            if choice == "mosquitto" or lan is not None:
+                # The LAN listener promises TLS and ACLs; amqtt would give neither.
                 raise
             reason = str(err)
             _LOGGER.warning("mosquitto unavailable (%s); using the in-process amqtt broker", err)
         else:
             _LOGGER.info(
-                "Embedded MQTT broker: mosquitto (pid %s) listening on %s:%s",
+                "Embedded MQTT broker: mosquitto (pid %s) listening on %s:%s%s",
                 mosquitto.pid,
                 host,
                 port,
+                f", TLS on {lan.host or '*'}:{lan.port}" if lan is not None else "",
             )
             return mosquitto
     # Imported only now: amqtt costs the hub ~30 MB even when it is not used.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
@@ -11,6 +12,19 @@ from hub.integration import Integration, Manifest, PairingProgress, PairingReque
 from hub.schema import Field, Schema
 from integrations.zeroconf.advertise import lan_addresses
 
+from .accounts import (
+    RELOAD_TOPIC,
+    ROLE_HUB,
+    Account,
+    AccountError,
+    AccountStore,
+    appliance_account,
+    check_discovery,
+    delete_commands,
+    dynsec_commands,
+    make_account,
+    new_password,
+)
 from .broker import (
     EMBEDDED_CHOICES,
     BrokerCredentials,
@@ -18,10 +32,11 @@ from .broker import (
     async_start_embedded,
     load_or_create_credentials,
 )
-from .client import BrokerSettings, MqttClient
+from .client import BrokerSettings, MqttClient, ReceivedMessage
 from .discovery import DEFAULT_PREFIX
 from .entity import DOMAIN
 from .manager import DiscoveryManager
+from .mosquitto_broker import LanListener, MosquittoBroker
 from .pairing import BrokerAccess, WifiPairing
 from .state_stream import StateStream, status_will
 from .topic import valid_topic
@@ -30,6 +45,7 @@ _LOGGER = logging.getLogger(__name__)
 
 DATA_MQTT = "mqtt"
 CONNECT_WAIT = 10.0
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
 
 class MqttIntegration(Integration):
@@ -57,8 +73,15 @@ class MqttIntegration(Integration):
                 default="auto",
                 description="embedded broker: auto = mosquitto when installed, else amqtt",
             ),
-            "embedded_host": Field("str", default="0.0.0.0"),
+            "embedded_host": Field(
+                "str", default="127.0.0.1", description="plaintext listener: loopback only"
+            ),
             "embedded_port": Field("int", min=1, max=65535, default=1883),
+            "lan_listener": Field(
+                "bool", default=False, description="TLS listener for appliances on the LAN"
+            ),
+            "lan_host": Field("str", default="0.0.0.0", description="address of the TLS listener"),
+            "lan_port": Field("int", min=1, max=65535, default=8883),
             "advertise_host": Field("str", description="broker address handed to devices"),
             "stream_prefix": Field("str", description="opt-in: publish states/events here"),
             "stream_commands": Field("bool", default=False, description="accept service calls"),
@@ -73,6 +96,7 @@ class MqttIntegration(Integration):
     async def async_setup(self) -> None:
         config = self.config
         self.embedded: EmbeddedBroker | None = None
+        self.accounts = AccountStore(self.hub.config_dir)
         self.credentials: BrokerCredentials | None = None
         self.discovery: DiscoveryManager | None = None
         self.stream: StateStream | None = None
@@ -85,25 +109,8 @@ class MqttIntegration(Integration):
             host, port = config["broker"], config["port"]
             username, password = config.get("username"), config.get("password")
         else:
-            self.credentials = await self.hub.async_add_executor_job(
-                load_or_create_credentials, self.hub.config_dir
-            )
-            try:
-                self.embedded = await async_start_embedded(
-                    config["embedded"],
-                    self.credentials,
-                    config["embedded_host"],
-                    config["embedded_port"],
-                    self.hub.config_dir,
-                )
-            except Exception as err:
-                raise IntegrationError(f"embedded MQTT broker failed to start: {err}") from err
-            host = (
-                "127.0.0.1"
-                if config["embedded_host"] in ("0.0.0.0", "")
-                else config["embedded_host"]
-            )
-            port = config["embedded_port"]
+            host, port = await self._async_start_embedded()
+            assert self.credentials is not None
             username, password = self.credentials.username, self.credentials.password
         try:
             await self._async_setup_client(host, port, username, password, stream_prefix)
@@ -113,6 +120,47 @@ class MqttIntegration(Integration):
                 await self.embedded.async_stop()
             raise
         self.hub.data[DATA_MQTT] = self
+
+    async def _async_start_embedded(self) -> tuple[str, int]:
+        config = self.config
+        host = config["embedded_host"]
+        if host not in LOOPBACK_HOSTS:
+            # Plaintext on the LAN would carry every appliance's password in the clear.
+            raise IntegrationError(
+                f"embedded_host {host!r}: the plaintext listener is loopback only; "
+                "set lan_listener: true for a TLS listener on the LAN"
+            )
+        try:
+            self.credentials = await self.hub.async_add_executor_job(
+                load_or_create_credentials, self.hub.config_dir
+            )
+            await self.hub.async_add_executor_job(self.accounts.load)
+            hub_account = make_account(
+                self.credentials.username, ROLE_HUB, self.credentials.password
+            )
+            lan = await self._async_lan_listener() if config["lan_listener"] else None
+            self.embedded = await async_start_embedded(
+                config["embedded"],
+                self.credentials,
+                host,
+                config["embedded_port"],
+                self.hub.config_dir,
+                accounts=(hub_account, *self.accounts.accounts.values()),
+                discovery_prefix=config["discovery_prefix"],
+                lan=lan,
+            )
+        except Exception as err:
+            raise IntegrationError(f"embedded MQTT broker failed to start: {err}") from err
+        return ("127.0.0.1" if host == "localhost" else host), config["embedded_port"]
+
+    async def _async_lan_listener(self) -> LanListener:
+        from .tls import ensure_tls
+
+        names = [*lan_addresses(), f"{socket.gethostname()}.local"]
+        if self.config.get("advertise_host"):
+            names.append(self.config["advertise_host"])
+        tls = await self.hub.async_add_executor_job(ensure_tls, self.hub.config_dir, names)
+        return LanListener(self.config["lan_host"], self.config["lan_port"], tls)
 
     async def _async_setup_client(
         self,
@@ -142,6 +190,9 @@ class MqttIntegration(Integration):
             _LOGGER.warning("MQTT broker %s:%s not reachable yet; retrying", host, port)
         if config["discovery"]:
             self.discovery = DiscoveryManager(self.hub, self.client, config["discovery_prefix"])
+            if self.embedded is not None:
+                self.discovery.policy = self._discovery_policy
+                self.client.async_subscribe(RELOAD_TOPIC, self._on_reload_accounts, 1)
             await self.discovery.async_start()
         if stream_prefix:
             self.stream = StateStream(
@@ -150,7 +201,7 @@ class MqttIntegration(Integration):
             await self.stream.async_start()
         self.pairing = WifiPairing(
             self.hub,
-            self.broker_access,
+            self,
             lambda: self.discovery,
             (config.get("wifi_ssid"), config.get("wifi_password")),
         )
@@ -198,3 +249,68 @@ class MqttIntegration(Integration):
             loopback = settings.host in ("127.0.0.1", "localhost", "::1")
             host = lan_addresses()[0] if loopback else settings.host
         return BrokerAccess(host, settings.port, settings.username, settings.password)
+
+    # -- appliance accounts ------------------------------------------------------------------
+
+    async def async_add_appliance_account(self, device_id: str) -> tuple[Account, str]:
+        """Make (or remake, with a new password) the account of one appliance; live at once."""
+        broker = self._mosquitto()
+        password = new_password()
+        account = appliance_account(device_id, password)
+        await broker.async_control(dynsec_commands(account, password, self._prefix))
+        if not await broker.async_check_login(account.username, password):
+            raise AccountError(f"the broker did not take the account of {device_id}")
+        await self.hub.async_add_executor_job(self.accounts.put, account)
+        return account, password
+
+    async def async_remove_account(self, username: str) -> None:
+        """Delete an account; its connected clients are disconnected by the broker."""
+        broker = self._mosquitto()
+        await broker.async_control(delete_commands(username))
+        await self.hub.async_add_executor_job(self.accounts.delete, username)
+
+    def appliance_access(self, device_host: str, username: str, password: str) -> BrokerAccess:
+        """Where an appliance at `device_host` reaches the broker: TLS on the LAN, or loopback."""
+        broker = self._mosquitto()
+        if broker.lan is not None:
+            host = self.config.get("advertise_host") or lan_addresses()[0]
+            return BrokerAccess(host, broker.lan.port, username, password, broker.lan.tls.ca_pem)
+        if device_host in LOOPBACK_HOSTS:
+            # A virtual appliance on this computer reaches the loopback listener.
+            return BrokerAccess("127.0.0.1", broker.port, username, password)
+        raise AccountError(
+            "the broker listens on loopback only: set lan_listener: true in the mqtt section "
+            "so appliances on the LAN can reach it (over TLS)"
+        )
+
+    def _mosquitto(self) -> MosquittoBroker:
+        if isinstance(self.embedded, MosquittoBroker):
+            return self.embedded
+        if self.embedded is None:
+            raise AccountError(
+                "this hub uses an external broker: make the appliance's account there; "
+                "the hub never hands out its own account"
+            )
+        raise AccountError(
+            "appliance accounts need mosquitto (Debian package 'mosquitto'); the amqtt "
+            "fallback has no per-appliance ACLs"
+        )
+
+    @property
+    def _prefix(self) -> str:
+        return str(self.config["discovery_prefix"])
+
+    def _on_reload_accounts(self, message: ReceivedMessage) -> None:
+        self.hub.async_create_task(self._async_reload_accounts(message.payload[:64]))
+
+    async def _async_reload_accounts(self, nonce: bytes) -> None:
+        """Re-read accounts changed by `hearth mqtt-account`, then say so (the CLI waits)."""
+        try:
+            await self.hub.async_add_executor_job(self.accounts.load)
+        except AccountError as err:
+            _LOGGER.error("Broker accounts not reloaded: %s", err)
+            return
+        self.client.async_publish(f"{RELOAD_TOPIC}/loaded", nonce, qos=1)
+
+    def _discovery_policy(self, node_id: str | None, data: Any) -> str | None:
+        return check_discovery(self.accounts.for_node(node_id), node_id, data)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from .client import MqttClient, ReceivedMessage
 from .components import create_entity
@@ -36,6 +37,8 @@ class DiscoveryManager:
         self._idle = asyncio.Event()
         self._idle.set()
         self.rejected = 0
+        # Set by the integration when it runs the broker: (node_id, config) -> why refused.
+        self.policy: Callable[[str | None, Mapping[str, Any]], str | None] | None = None
 
     async def async_start(self) -> None:
         self._task = self.hub.async_create_task(self._async_worker(), name="mqtt-discovery")
@@ -98,6 +101,9 @@ class DiscoveryManager:
             return  # the same retained config again (e.g. after a reconnect)
         try:
             config = parse_payload(discovery_id, payload)
+            refused = self.policy and self.policy(discovery_id.node_id, config.data)
+            if refused:
+                raise DiscoveryError(refused)
             entity = create_entity(self.client, config)
         except DiscoveryError as err:
             self.rejected += 1

@@ -1,9 +1,11 @@
 """Wi-Fi pairing: find LAN devices over mDNS, hand Hearth devices the home's credentials.
 
-A ``_hearth-device._tcp`` appliance in setup mode gets the Wi-Fi, the broker account and the
-hub's OTA key through ``firmware.provision``; it then joins the broker and announces itself
-with discovery, which is where its entities come from. ESPHome, Shelly and MQTT brokers found
-on the LAN are offered with what the user has to do, since they cannot be provisioned by us.
+A ``_hearth-device._tcp`` appliance in setup mode gets the Wi-Fi, a broker account of its own
+(made now, with an ACL to its own topics; the password goes to the appliance only) and the
+hub's OTA key through ``firmware.provision``, sealed with the setup code on its label; it then
+joins the broker and announces itself with discovery, which is where its entities come from.
+ESPHome, Shelly and MQTT brokers found on the LAN are offered with what the user has to do,
+since they cannot be provisioned by us.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import importlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from hub.integration import (
     STAGE_CONFIGURED,
@@ -68,7 +70,18 @@ class BrokerAccess:
     host: str
     port: int
     username: str | None
-    password: str | None
+    password: str | None = None
+    ca_pem: str | None = None  # the hub's CA when the port is the TLS listener
+
+
+class ApplianceAccounts(Protocol):
+    """Where appliance accounts come from (the MQTT integration)."""
+
+    async def async_add_appliance_account(self, device_id: str) -> tuple[Any, str]: ...
+
+    async def async_remove_account(self, username: str) -> None: ...
+
+    def appliance_access(self, device_host: str, username: str, password: str) -> BrokerAccess: ...
 
 
 class WifiPairing:
@@ -77,12 +90,12 @@ class WifiPairing:
     def __init__(
         self,
         hub: Hub,
-        broker_access: Callable[[], BrokerAccess],
+        accounts: ApplianceAccounts,
         discovery: Callable[[], DiscoveryManager | None],
         wifi: tuple[str | None, str | None],
     ) -> None:
         self.hub = hub
-        self._broker_access = broker_access
+        self._accounts = accounts
         self._discovery = discovery
         self._wifi = wifi
         self.candidates: dict[str, LanService] = {}
@@ -129,9 +142,8 @@ class WifiPairing:
             details["state"] = props.get("state", "unknown")
             details["firmware_version"] = props.get("fw")
             details["pairable"] = props.get("state") == "unprovisioned"
-            wanted = []
-            if props.get("pop") == "1":
-                wanted.append("setup_code")
+            # The setup code keys the sealed hand-over: always needed.
+            wanted = ["setup_code"]
             if self._wifi[0] is None:
                 wanted += ["wifi_ssid", "wifi_password"]
             needs = tuple(wanted)
@@ -169,29 +181,44 @@ class WifiPairing:
             return
         ssid = options.get("wifi_ssid") or self._wifi[0]
         wifi_password = options.get("wifi_password") or self._wifi[1] or ""
+        setup_code = options.get("setup_code")
         if not ssid:
             yield PairingProgress(STAGE_FAILED, PROTOCOL, "Wi-Fi name (wifi_ssid) needed")
+            return
+        if not setup_code:
+            yield PairingProgress(
+                STAGE_FAILED, PROTOCOL, "the setup code on the device's label is needed"
+            )
             return
         try:
             ota_key = await self._async_ota_public_key()
         except Exception as err:  # the OTA key store lives in firmware/, a separate package
             yield PairingProgress(STAGE_FAILED, PROTOCOL, f"no OTA signing key: {err}")
             return
-        access = self._broker_access()
-        credentials = provision.Credentials(
-            wifi_ssid=str(ssid),
-            wifi_password=str(wifi_password),
-            broker_host=access.host,
-            broker_port=access.port,
-            broker_username=access.username,
-            broker_password=access.password,
-            ota_public_key=ota_key,
-            setup_code=options.get("setup_code"),
-        )
-        yield PairingProgress(STAGE_JOINED, PROTOCOL, "Sending Wi-Fi and broker settings")
         try:
+            device = await provision.async_device_info(service.host, service.port)
+            account, password = await self._accounts.async_add_appliance_account(device.id)
+        except (provision.ProvisioningError, ValueError, OSError) as err:
+            yield PairingProgress(STAGE_FAILED, PROTOCOL, str(err), candidate=candidate)
+            return
+        try:
+            access = self._accounts.appliance_access(service.host, account.username, password)
+            credentials = provision.Credentials(
+                wifi_ssid=str(ssid),
+                wifi_password=str(wifi_password),
+                broker_host=access.host,
+                broker_port=access.port,
+                broker_username=access.username,
+                broker_password=access.password,
+                ota_public_key=ota_key,
+                setup_code=str(setup_code),
+                broker_ca=access.ca_pem,
+            )
+            yield PairingProgress(STAGE_JOINED, PROTOCOL, "Sending Wi-Fi and broker settings")
             info = await provision.async_provision(service.host, service.port, credentials)
-        except provision.ProvisioningError as err:
+        except (provision.ProvisioningError, ValueError) as err:
+            # The account was made for this hand-over only.
+            await self._accounts.async_remove_account(account.username)
             yield PairingProgress(STAGE_FAILED, PROTOCOL, str(err), candidate=candidate)
             return
         yield PairingProgress(

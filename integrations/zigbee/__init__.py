@@ -3,8 +3,8 @@
 Configuration (``zigbee:`` in configuration.yaml)::
 
     zigbee:
-      radio: sim                 # sim (simulated stick), znp (TI) or ezsp (Silicon Labs)
-      device: sim://hearth       # serial port, or sim://<name> for the simulated stick
+      radio: znp                 # required: znp (TI), ezsp (Silicon Labs) or sim (simulated)
+      device: /dev/ttyUSB0       # serial port or socket://host:port; sim://<name> for sim
       channel: 15
       ota_dir: firmware/zigbee   # folder of Zigbee OTA image files (default: the repo's)
       mains_timeout: 7200        # seconds of silence before a mains device is unavailable
@@ -24,6 +24,10 @@ Configuration (``zigbee:`` in configuration.yaml)::
 motion_sensor (motion), thermostat, door_lock (lock), wireless_button (button, remote). The n-th
 device of a kind always has the same IEEE address, so one paired before a restart comes back on
 its own, with its entities and names.
+
+There is no default radio: the simulated stick runs only with ``radio: sim`` (its device
+defaults to ``sim://hearth``). A serial device that is missing or not a character device fails
+the integration with an error naming the path.
 """
 
 from __future__ import annotations
@@ -55,7 +59,13 @@ from hub.services import ServiceCall
 from .availability import AvailabilityPolicy
 from .gateway import DeviceProgress, ZigbeeGateway, backoff_schedule
 from .ota import OtaProgress, async_find_update, async_update_device
-from .radio import RADIO_TYPES, RadioConfig, RadioLibraryMissing
+from .radio import (
+    RADIO_TYPES,
+    RadioConfig,
+    RadioDeviceMissing,
+    RadioLibraryMissing,
+    check_device_path,
+)
 from .sim import SimControllerApplication, SimStick, VirtualDevice
 from .sim_devices import place_sim_devices, resolve_kinds, withdraw_sim_devices
 
@@ -85,8 +95,10 @@ class ZigbeeIntegration(Integration):
     )
     config_schema = Schema(
         {
-            "radio": Field("enum", choices=tuple(RADIO_TYPES), default="sim"),
-            "device": Field("str", default="sim://hearth", description="serial port or sim://name"),
+            "radio": Field(
+                "enum", choices=tuple(RADIO_TYPES), description="required: znp, ezsp or sim"
+            ),
+            "device": Field("str", description="serial port, socket://host:port or sim://name"),
             "baudrate": Field("int", min=9600, max=1_000_000),
             "channel": Field("int", min=11, max=26, default=15),
             "ota_dir": Field("str", description="folder of OTA images (default firmware/zigbee)"),
@@ -104,9 +116,13 @@ class ZigbeeIntegration(Integration):
     def __init__(self, hub: Any, config: Any) -> None:
         super().__init__(hub, config)
         top = float(config.get("reconnect_max", 60.0))
+        try:
+            radio = RadioConfig.from_dict(dict(config))
+        except ValueError as err:
+            raise ConfigError(f"zigbee: {err}", str(hub.config.file)) from None
         self.gateway = ZigbeeGateway(
             hub,
-            RadioConfig.from_dict(dict(config)),
+            radio,
             ota_dir=Path(config.get("ota_dir") or DEFAULT_OTA_DIR),
             availability=AvailabilityPolicy(
                 mains_timeout_s=float(config.get("mains_timeout", 7200.0)),
@@ -128,8 +144,9 @@ class ZigbeeIntegration(Integration):
         if sim_kinds and self.gateway.radio.radio != "sim":
             raise ConfigError("zigbee.sim_devices needs radio: sim", str(self.hub.config.file))
         try:
+            await self.hub.async_add_executor_job(check_device_path, self.gateway.radio)
             await self.gateway.async_start()
-        except RadioLibraryMissing as err:
+        except (RadioLibraryMissing, RadioDeviceMissing) as err:
             raise IntegrationError(str(err)) from err
         if sim_kinds and isinstance(self.gateway.app, SimControllerApplication):
             self._sim_stick = self.gateway.app.stick

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import importlib
 import logging
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,9 @@ import zigpy.config as zconf
 __all__ = [
     "RADIO_TYPES",
     "RadioConfig",
+    "RadioDeviceMissing",
     "RadioLibraryMissing",
+    "check_device_path",
     "controller_class",
     "guard_receive",
     "zigpy_config",
@@ -31,32 +34,86 @@ RADIO_TYPES: dict[str, tuple[str, str, str]] = {
 }
 
 
+SIM_SCHEME = "sim://"
+# zigpy radio libraries also reach network-attached coordinators (e.g. socket://host:port).
+NETWORK_SCHEMES = ("socket://", "tcp://")
+
+
 class RadioLibraryMissing(RuntimeError):
     """The radio library for the configured radio type is not installed."""
+
+
+class RadioDeviceMissing(RuntimeError):
+    """The configured radio device path does not exist or is not a serial device."""
 
 
 @dataclass(frozen=True, slots=True)
 class RadioConfig:
     """Which radio to drive and where it is."""
 
-    radio: str = "sim"
-    device: str = "sim://hearth"
+    radio: str
+    device: str
     baudrate: int | None = None
     channel: int | None = 15
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RadioConfig:
-        """Build from the integration's config block; unknown radio types are refused."""
-        radio = str(data.get("radio", "sim"))
+        """Build from the integration's config block; ValueError says what is wrong.
+
+        The simulated stick runs only when named (`radio: sim`): a real stick configured
+        without `radio:` must never quietly become a simulation the owner takes for real.
+        """
+        radio = data.get("radio")
+        device = data.get("device")
+        if radio is None:
+            shown = f" for device {device}" if device else ""
+            raise ValueError(
+                f"name the radio{shown}: radio: znp (TI) or ezsp (Silicon Labs), "
+                "or radio: sim for the simulated stick"
+            )
+        radio = str(radio)
         if radio not in RADIO_TYPES:
             raise ValueError(f"unknown zigbee radio {radio!r}; choose one of {sorted(RADIO_TYPES)}")
+        if radio == "sim":
+            device = str(device or f"{SIM_SCHEME}hearth")
+            if not device.startswith(SIM_SCHEME):
+                raise ValueError(
+                    f"radio: sim is the simulated stick, but device {device} is not sim://NAME; "
+                    "name the real radio type (znp or ezsp) to use it"
+                )
+        else:
+            if not device:
+                raise ValueError(f"radio: {radio} needs device: the stick's serial port")
+            device = str(device)
+            if device.startswith(SIM_SCHEME):
+                raise ValueError(f"device {device} is the simulated stick: set radio: sim")
         return cls(
             radio=radio,
-            device=str(data.get("device", "sim://hearth")),
+            device=device,
             baudrate=data.get("baudrate"),
             channel=data.get("channel", 15),
             extra=dict(data.get("zigpy", {})),
+        )
+
+
+def check_device_path(radio: RadioConfig) -> None:
+    """Refuse a serial device that is missing or not a character device (blocking: a stat)."""
+    if radio.radio == "sim" or radio.device.startswith(NETWORK_SCHEMES):
+        return
+    path = Path(radio.device)
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise RadioDeviceMissing(
+            f"zigbee radio device {radio.device} does not exist (is the stick plugged in?)"
+        ) from None
+    except OSError as err:
+        raise RadioDeviceMissing(f"zigbee radio device {radio.device}: {err.strerror}") from None
+    if not stat.S_ISCHR(mode):
+        raise RadioDeviceMissing(
+            f"zigbee radio device {radio.device} is not a serial device "
+            "(expected a character device such as /dev/ttyUSB0 or /dev/serial/by-id/...)"
         )
 
 

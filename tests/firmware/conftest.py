@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 import socket
 import sys
 import time
@@ -18,7 +19,7 @@ import pytest
 
 from firmware.ota.keys import SigningKey, load_or_create_signing_key
 from firmware.provision import Credentials
-from firmware.virtual import DEFAULT_AP_PASSWORD, DEFAULT_AP_SSID, VirtualAppliance
+from firmware.virtual import DEFAULT_AP_SSID, VirtualAppliance, new_setup_code
 from tests.mosquitto import Mosquitto, free_port, mosquitto, mosquitto_factory  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[2]
@@ -29,7 +30,10 @@ sys.path.insert(0, str(APP_DIR))
 
 WAIT_S = 60.0
 AP_SSID = DEFAULT_AP_SSID
-AP_PASSWORD = DEFAULT_AP_PASSWORD
+# Made per run: no password is written down anywhere in the repository.
+AP_PASSWORD = secrets.token_urlsafe(12)
+# The label of every test device unless a test gives its own.
+SETUP_CODE = new_setup_code()
 
 
 VirtualDevice = VirtualAppliance
@@ -62,7 +66,7 @@ def device_factory(tmp_path: Path) -> Iterator[DeviceFactory]:
             mdns=mdns,
             ap_ssid=AP_SSID,
             ap_password=AP_PASSWORD,
-            setup_code=setup_code,
+            setup_code=setup_code or SETUP_CODE,
         )
         devices.append(device)
         device.start()
@@ -94,6 +98,7 @@ def credentials_for(broker: Mosquitto, key: SigningKey, **overrides: Any) -> Cre
         "broker_username": broker.username,
         "broker_password": broker.password,
         "ota_public_key": key.public_hex,
+        "setup_code": SETUP_CODE,
     }
     values.update(overrides)
     return Credentials(**values)

@@ -15,7 +15,7 @@ from firmware.ota.keys import SigningKey
 from firmware.provision import Credentials, async_provision
 from firmware.virtual import free_port
 
-from .conftest import AP_PASSWORD, AP_SSID, WAIT_S, DeviceFactory
+from .conftest import AP_PASSWORD, AP_SSID, SETUP_CODE, WAIT_S, DeviceFactory
 
 
 @pytest.fixture
@@ -60,7 +60,14 @@ async def test_fridge_on_the_embedded_broker(
         device = device_factory("fridge")
         await device.async_wait_http()
         creds = Credentials(
-            AP_SSID, AP_PASSWORD, "127.0.0.1", amqtt_port, None, None, signing_key.public_hex
+            AP_SSID,
+            AP_PASSWORD,
+            "127.0.0.1",
+            amqtt_port,
+            None,
+            None,
+            signing_key.public_hex,
+            SETUP_CODE,
         )
         await async_provision("127.0.0.1", device.http_port, creds)
         await expect(f"hearth/{device.id}/availability", lambda p: p == b"online")

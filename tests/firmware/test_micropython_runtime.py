@@ -314,3 +314,63 @@ def test_appliance_models_behave_the_same_under_micropython(mp_entry: Path, tmp_
     assert mp["topics"] == cpython["topics"]
     assert mp["payloads"] == cpython["payloads"]
     assert _close(mp["trace"], cpython["trace"]), (mp["trace"][:5], cpython["trace"][:5])
+
+
+def test_sealed_hand_over_under_micropython(mp_entry: Path, tmp_path: Path) -> None:
+    """The device opens what the hub seals (cryptography), and proves it, under MicroPython."""
+    from dataclasses import replace
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    from firmware.provision import Credentials, seal_credentials
+
+    device_private = X25519PrivateKey.generate()
+    raw_private = device_private.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    device_public = device_private.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    creds = Credentials("home", "pw-" + os.urandom(4).hex(), "192.0.2.1", 8883, "appliance-x",
+                        os.urandom(16).hex(), "ab" * 32, "31415926", "-----BEGIN CERTIFICATE-----")  # fmt: skip
+    body, key, hub_public = seal_credentials(creds, "31415926", device_public, "fridge7")
+    wrong, _, _ = seal_credentials(replace(creds), "31415927", device_public, "fridge7")
+    script_body = f"""
+import json
+from binascii import hexlify
+from hearthfw import provisioning, seal
+out = {{}}
+priv = {raw_private!r}
+pub = seal.public_key(priv)
+out["pub"] = hexlify(pub).decode()
+def attempt(body):
+    env = provisioning.parse_envelope(json.dumps(body))
+    shared = seal.x25519(priv, env["hub_key"])
+    key = seal.session_key(shared, "31415926", pub, env["hub_key"], "fridge7")
+    try:
+        plain = seal.open_sealed(key, env["nonce"], env["sealed"], pub + env["hub_key"])
+    except seal.SealError:
+        return None, None
+    return provisioning.parse(plain), hexlify(seal.proof(key, env["hub_key"])).decode()
+out["right"], out["proof"] = attempt({body!r})
+out["wrong"], _ = attempt({wrong!r})
+try:
+    provisioning.parse_envelope(json.dumps({{"wifi_ssid": "home"}}))
+    out["plain"] = "accepted"
+except ValueError as err:
+    out["plain"] = str(err)
+print({micropython.RESULT_MARK!r} + json.dumps(out))
+"""
+    script = micropython.bundle(micropython.sources(BASE_DIR, "hearthfw"), script_body)
+    result = micropython.run(mp_entry, script, tmp_path)
+    assert result["pub"] == device_public.hex()
+    assert result["right"]["broker_password"] == creds.broker_password
+    assert result["right"]["broker_ca"] == creds.broker_ca
+    import hashlib
+    import hmac
+
+    expected = hmac.new(key, b"hearth provisioning accepted" + hub_public, hashlib.sha512)
+    assert result["proof"] == expected.digest()[:16].hex()
+    assert result["wrong"] is None
+    assert "sealed" in result["plain"]

@@ -18,10 +18,14 @@ from firmware.provision import (
     ProvisioningError,
     async_device_info,
     async_provision,
+    seal_credentials,
 )
 from tests.mosquitto import Mosquitto
 
 from .conftest import (
+    AP_PASSWORD,
+    AP_SSID,
+    SETUP_CODE,
     DeviceFactory,
     MqttProbe,
     async_fetch_retained,
@@ -191,33 +195,69 @@ async def test_announced_over_mdns(
 async def test_setup_code_on_the_label_is_required(
     device_factory: DeviceFactory, broker: Mosquitto, signing_key: SigningKey
 ) -> None:
-    device = device_factory("fridge", setup_code="246810")
+    device = device_factory("fridge", setup_code="24681012")
     assert (await device.async_wait_http())["setup_code_required"] is True
     creds = credentials_for(broker, signing_key)
-    with pytest.raises(ProvisioningError, match="setup code"):
-        await async_provision("127.0.0.1", device.http_port, creds)
-    with pytest.raises(ProvisioningError, match="setup code"):
-        await async_provision("127.0.0.1", device.http_port, replace(creds, setup_code="246811"))
-    info = await async_provision("127.0.0.1", device.http_port, replace(creds, setup_code="246810"))
+    # Without the code the hub sends nothing at all.
+    with pytest.raises(ProvisioningError, match="setup code on the device's label is required"):
+        await async_provision("127.0.0.1", device.http_port, replace(creds, setup_code=None))
+    with pytest.raises(ProvisioningError, match="wrong setup code"):
+        await async_provision("127.0.0.1", device.http_port, replace(creds, setup_code="24681013"))
+    # Credentials in plain text are refused, whatever they carry (the old, open hand-over).
+    url = f"http://127.0.0.1:{device.http_port}/provision"
+    plain = {**creds.as_payload(), "setup_code": "24681012"}
+    async with aiohttp.ClientSession() as session, session.post(url, json=plain) as resp:
+        assert resp.status == 400
+        assert "sealed" in (await resp.json())["error"]
+    assert (await device.async_info())["state"] == "unprovisioned"
+    info = await async_provision(
+        "127.0.0.1", device.http_port, replace(creds, setup_code="24681012")
+    )
     assert info.id == device.id
     stored = json.loads((device.state_dir / "config.json").read_text())
     assert "setup_code" not in stored
+    assert stored["broker_password"] == broker.password
+
+
+async def test_the_hand_over_shows_no_secret_on_the_wire(
+    device_factory: DeviceFactory, broker: Mosquitto, signing_key: SigningKey
+) -> None:
+    """What a listener on the open set-up network sees: keys, a nonce, ciphertext."""
+    device = device_factory("fridge")
+    info = await device.async_wait_http()
+    creds = credentials_for(broker, signing_key)
+    body, _key, _hub = seal_credentials(
+        creds, SETUP_CODE, bytes.fromhex(info["pairing_key"]), device.id
+    )
+    wire = json.dumps(body)
+    assert set(body) == {"v", "hub_key", "nonce", "sealed"}
+    for secret in (AP_PASSWORD, broker.password or "", SETUP_CODE, AP_SSID):
+        assert secret and secret not in wire and secret.encode().hex() not in wire
+    # The same body under another code does not open on the device.
+    wrong, _, _ = seal_credentials(creds, "00000000", bytes.fromhex(info["pairing_key"]), device.id)
+    url = f"http://127.0.0.1:{device.http_port}/provision"
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, json=wrong) as resp:
+            assert resp.status == 403
+        async with session.post(url, json=body) as resp:
+            assert resp.status == 200, await resp.text()
+    assert (await device.async_info())["state"] == "provisioned"
 
 
 async def test_guessing_the_setup_code_locks_provisioning(
     device_factory: DeviceFactory, broker: Mosquitto, signing_key: SigningKey
 ) -> None:
-    device = device_factory("cleaner", setup_code="135790")
+    device = device_factory("cleaner", setup_code="13579024")
     await device.async_wait_http()
     creds = credentials_for(broker, signing_key)
     for guess in range(5):
-        with pytest.raises(ProvisioningError, match="wrong or missing setup code"):
+        with pytest.raises(ProvisioningError, match="wrong setup code"):
             await async_provision(
-                "127.0.0.1", device.http_port, replace(creds, setup_code=f"00000{guess}")
+                "127.0.0.1", device.http_port, replace(creds, setup_code=f"0000000{guess}")
             )
     # Even the right code is refused until the lock-out ends.
     with pytest.raises(ProvisioningError, match="too many"):
-        await async_provision("127.0.0.1", device.http_port, replace(creds, setup_code="135790"))
+        await async_provision("127.0.0.1", device.http_port, replace(creds, setup_code="13579024"))
     assert (await device.async_info())["state"] == "unprovisioned"
 
 

@@ -57,6 +57,9 @@ def parent_of(pid: int) -> int | None:
 
 def mosquittos_using(config_dir: Path) -> list[int]:
     """Live mosquitto processes started on this config directory's broker config."""
+    # Under a root hub the config lives with mosquitto's data, outside the config dir.
+    where = mosquitto_broker.data_dir_for(config_dir / STATE_DIR, mosquitto_broker.run_as_user())
+    marker = str(config_dir if where.is_relative_to(config_dir) else where).encode()
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -65,7 +68,7 @@ def mosquittos_using(config_dir: Path) -> list[int]:
             cmdline = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if str(config_dir).encode() in b" ".join(cmdline) and cmdline[0].endswith(b"mosquitto"):
+        if marker in b" ".join(cmdline) and cmdline[0].endswith(b"mosquitto"):
             if parent_of(int(entry.name)) is not None:
                 found.append(int(entry.name))
     return found
@@ -114,11 +117,10 @@ async def test_auto_runs_mosquitto_with_generated_credentials(hub_factory: HubFa
     assert mqtt.client.connected
     port = broker.port
     stored = json.loads((hub.config_dir / CREDENTIALS_FILE).read_text())
-    state_dir = hub.config_dir / STATE_DIR
-    config = (state_dir / "mosquitto.conf").read_text().splitlines()
+    config = broker.config_path.read_text().splitlines()
     assert "allow_anonymous false" in config
-    passwd = (state_dir / "passwd").read_text()
-    assert passwd.startswith(f"{stored['username']}:$") and stored["password"] not in passwd
+    accounts = broker.dynsec_path.read_text()
+    assert stored["username"] in accounts and stored["password"] not in accounts
 
     refused = [
         await asyncio.to_thread(connack, port),

@@ -4,6 +4,7 @@ discovery, and obeys the hub."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import uuid
@@ -15,14 +16,16 @@ from zeroconf.asyncio import AsyncServiceInfo, AsyncZeroconf
 from firmware.virtual import VirtualAppliance
 from hub.core import Hub
 from hub.integration import STAGE_FAILED, STAGE_READY, PairingCandidate, PairingProgress
+from integrations.mqtt.accounts import ACCOUNTS_FILE
+from integrations.mqtt.broker import CREDENTIALS_FILE
 from integrations.zeroconf.browser import ESPHOME, MQTT_BROKER
 from tests.conftest import HubFactory
-from tests.mosquitto import Mosquitto
+from tests.mosquitto import Mosquitto, free_port
 
 from .conftest import mqtt_config
 from .helpers import device_client, state_of, subscribed, wait_until
 
-SETUP_CODE = "246810"
+SETUP_CODE = "24681012"
 
 
 async def _search(hub: Hub, device_id: str) -> PairingCandidate:
@@ -51,7 +54,7 @@ PROFILES = {
 
 @pytest.mark.parametrize("profile", sorted(PROFILES))
 async def test_pair_and_command_a_virtual_appliance(
-    hub_factory: HubFactory, mosquitto: Mosquitto, tmp_path: Path, profile: str
+    hub_factory: HubFactory, tmp_path: Path, profile: str
 ) -> None:
     domain, initial, service, data, key, payload, final = PROFILES[profile]
     appliance = VirtualAppliance(
@@ -60,8 +63,10 @@ async def test_pair_and_command_a_virtual_appliance(
     appliance.start()
     try:
         await appliance.async_wait_http()
+        # The embedded mosquitto: the appliance gets an account of its own at pairing.
+        port = free_port()
         hub = await hub_factory(
-            mqtt=mqtt_config(mosquitto, advertise_host="127.0.0.1"),
+            mqtt={"embedded_port": port, "reconnect_max": 1.0, "advertise_host": "127.0.0.1"},
             zeroconf={"advertise": False},
         )
         candidate = await _search(hub, appliance.id)
@@ -72,7 +77,7 @@ async def test_pair_and_command_a_virtual_appliance(
         # A wrong setup code is refused by the device and reported, not crashed on.
         refused = await _pair(
             hub, candidate, wifi_ssid=appliance.ap_ssid, wifi_password=appliance.ap_password,
-            setup_code="000000",
+            setup_code="00000000",
         )  # fmt: skip
         assert any(s.stage == STAGE_FAILED for s in refused)
         assert not any(s.stage == STAGE_READY for s in refused)
@@ -87,8 +92,15 @@ async def test_pair_and_command_a_virtual_appliance(
         target = next(e for e in ready[0].entity_ids if e.startswith(f"{domain}."))
         await wait_until(lambda: state_of(hub, target).state == initial, what=f"{initial}")
 
+        # Its own account, not the hub's; the hub keeps no copy of its password.
+        stored = json.loads((appliance.state_dir / "config.json").read_text())
+        hub_user = json.loads((hub.config_dir / CREDENTIALS_FILE).read_text())["username"]
+        assert stored["broker_username"] == f"appliance-{appliance.id}" != hub_user
+        assert stored["broker_password"] not in (hub.config_dir / ACCOUNTS_FILE).read_text()
+
         # The hub commands it: the firmware acts and reports its new state back.
-        spy = await device_client(mosquitto.host, mosquitto.port)
+        hub_password = json.loads((hub.config_dir / CREDENTIALS_FILE).read_text())["password"]
+        spy = await device_client("127.0.0.1", port, username=hub_user, password=hub_password)
         commands = await subscribed(spy, f"hearth/{appliance.id}/set/#")
         await hub.services.async_call(domain, service, data, target={"entity_id": target})
         await commands.wait_for(f"hearth/{appliance.id}/set/{key}", payload)
@@ -144,3 +156,68 @@ async def test_other_lan_devices_are_offered_with_advice(
         for record in records:
             await lan.async_unregister_service(record)
         await lan.async_close()
+
+
+async def _pair_fresh_fridge(
+    hub_factory: HubFactory, tmp_path: Path, name: str, mqtt: dict[str, object]
+) -> tuple[VirtualAppliance, Hub, list[PairingProgress]]:
+    """Start a virtual fridge and a hub with `mqtt`; pair them with the right setup code."""
+    appliance = VirtualAppliance(
+        f"{name}{os.getpid()}", "fridge", tmp_path / name, mdns=True, setup_code=SETUP_CODE
+    )
+    appliance.start()
+    try:
+        await appliance.async_wait_http()
+        hub = await hub_factory(mqtt=mqtt, zeroconf={"advertise": False})
+        candidate = await _search(hub, appliance.id)
+        steps = await _pair(
+            hub, candidate, wifi_ssid=appliance.ap_ssid, wifi_password=appliance.ap_password,
+            setup_code=SETUP_CODE,
+        )  # fmt: skip
+    except BaseException:
+        appliance.kill()
+        raise
+    return appliance, hub, steps
+
+
+async def test_pairing_over_the_lan_listener_uses_tls(
+    hub_factory: HubFactory, tmp_path: Path
+) -> None:
+    """With the LAN listener on, the appliance gets the TLS port and the hub's CA, and connects."""
+    lan_port = free_port()
+    mqtt = {
+        "embedded_port": free_port(),
+        "lan_listener": True,
+        "lan_host": "127.0.0.1",  # tests bind loopback only
+        "lan_port": lan_port,
+        "reconnect_max": 1.0,
+        # The virtual appliance lives on this computer: the certificate covers it too.
+        "advertise_host": "127.0.0.1",
+    }
+    appliance, hub, steps = await _pair_fresh_fridge(hub_factory, tmp_path, "tls", mqtt)
+    try:
+        ready = [s for s in steps if s.stage == STAGE_READY]
+        assert ready, [(s.stage, s.message) for s in steps]
+        stored = json.loads((appliance.state_dir / "config.json").read_text())
+        assert stored["broker_port"] == lan_port
+        assert stored["broker_ca"] == (hub.config_dir / "mqtt_tls" / "ca.pem").read_text()
+        target = next(e for e in ready[0].entity_ids if e.startswith("select."))
+        await hub.services.async_call(
+            "select", "select_option", {"option": "eco"}, target={"entity_id": target}
+        )
+        await wait_until(lambda: state_of(hub, target).state == "eco", 60, "eco over TLS")
+    finally:
+        appliance.kill()
+
+
+async def test_pairing_never_hands_out_the_hubs_account(
+    hub_factory: HubFactory, mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    """On an external broker the hub has no accounts to make: pairing refuses, sends nothing."""
+    mqtt = mqtt_config(mosquitto, advertise_host="127.0.0.1")
+    appliance, _hub, steps = await _pair_fresh_fridge(hub_factory, tmp_path, "ext", mqtt)
+    try:
+        assert steps[-1].stage == STAGE_FAILED and "external broker" in steps[-1].message
+        assert (await appliance.async_info())["state"] == "unprovisioned"
+    finally:
+        appliance.kill()

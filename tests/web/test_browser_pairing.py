@@ -10,17 +10,18 @@ from typing import Any
 import pytest
 
 from firmware.virtual import VirtualAppliance
+from integrations.mqtt.broker import CREDENTIALS_FILE
 from tests.ble.adverts import BTHOME_UUID, bthome_objects, bthome_v2
 from tests.ble.bluez_mock import BlueZMock
 from tests.ble.conftest import bluez, bluez_bus  # noqa: F401
-from tests.mosquitto import Mosquitto, mosquitto  # noqa: F401
+from tests.mosquitto import free_port
 from tests.mqtt.helpers import device_client, subscribed
 
 from .browser import DESKTOP, PHONE, Browser, Page, expect, new_page, shot, sign_in
 from .conftest import Site, SiteFactory
 
 pytestmark = pytest.mark.browser
-SETUP_CODE = "246810"
+SETUP_CODE = "24681012"
 
 # profile: (room, card's entity domain, its state once announced, how the person commands it,
 #           command topic key, payload, state the firmware reports back)
@@ -44,7 +45,6 @@ async def _stop_sessions(site: Site) -> None:
 
 @pytest.mark.parametrize("profile", sorted(WIFI))
 async def test_pairing_a_wifi_appliance(
-    mosquitto: Mosquitto,  # noqa: F811  (first: torn down after the hub that uses it)
     site_factory: SiteFactory,
     browser: Browser,
     tmp_path: Path,
@@ -58,13 +58,10 @@ async def test_pairing_a_wifi_appliance(
     appliance.start()
     try:
         await appliance.async_wait_http()
+        # The embedded mosquitto: pairing makes the appliance an account of its own.
+        port = free_port()
         site = await site_factory(
-            mqtt={
-                "broker": mosquitto.host,
-                "port": mosquitto.port,
-                "reconnect_max": 1.0,
-                "advertise_host": "127.0.0.1",
-            },
+            mqtt={"embedded_port": port, "reconnect_max": 1.0, "advertise_host": "127.0.0.1"},
             zeroconf={"advertise": False},
         )
         page = await new_page(browser)
@@ -89,11 +86,11 @@ async def test_pairing_a_wifi_appliance(
         await expect(found).to_contain_text(f"Joins the Wi-Fi “{appliance.ap_ssid}”")
         await expect(found.locator("input")).to_have_count(1)  # only the label's setup code
         code = found.get_by_label("Setup code")
-        await code.fill("000000")
+        await code.fill("00000000")
         await found.get_by_role("button", name="Add this device").click()
         # The appliance refuses a wrong code; the card says so and lets the person try again.
         await expect(found).to_have_attribute("data-stage", "failed")
-        await expect(found.locator(".error")).to_contain_text("wrong or missing setup code")
+        await expect(found.locator(".error")).to_contain_text("wrong setup code")
         await shot(page, f"pairing-wifi-refused-{profile}-phone")
         await code.fill(SETUP_CODE)
         await found.get_by_role("button", name="Add this device").click()
@@ -114,7 +111,10 @@ async def test_pairing_a_wifi_appliance(
 
         # Its card is in the room, and it obeys the dashboard: the command goes over the broker
         # to the firmware, and the state shown is the one the firmware reports back.
-        spy = await device_client(mosquitto.host, mosquitto.port)
+        login = json.loads((site.hub.config_dir / CREDENTIALS_FILE).read_text())
+        spy = await device_client(
+            "127.0.0.1", port, username=login["username"], password=login["password"]
+        )
         try:
             commands = await subscribed(spy, f"hearth/{appliance.id}/set/#")
             await page.goto(f"{site.base}/#/room/{room}")

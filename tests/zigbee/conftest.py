@@ -60,7 +60,7 @@ def stick_path() -> str:
 async def zapp(tmp_path: Path, stick_path: str) -> AsyncIterator[SimControllerApplication]:
     """A formed network on a fresh simulated stick, permit-join open."""
     get_stick(stick_path, SimAir())  # a private air per test: no devices shared
-    radio = RadioConfig(device=stick_path)
+    radio = RadioConfig(radio="sim", device=stick_path)
     ota_dir = tmp_path / "ota"
     ota_dir.mkdir()
     cls = controller_class("sim")
@@ -197,6 +197,7 @@ async def make_home(hub_factory: Any, tmp_path: Path) -> AsyncIterator[HomeFacto
         ota = tmp_path / "ota"
         ota.mkdir(exist_ok=True)
         config = {
+            "radio": "sim",
             "device": path,
             "ota_dir": str(ota),
             "availability_interval": 0.1,

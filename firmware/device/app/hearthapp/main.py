@@ -1,6 +1,8 @@
 """Application entry: provisioning mode until configured, then Wi-Fi, broker, main loop."""
 
-from hearthfw import fs, hal, httpd, provisioning
+from binascii import hexlify
+
+from hearthfw import fs, hal, httpd, provisioning, seal
 
 from hearthapp.cleaner import Cleaner
 from hearthapp.fridge import Fridge
@@ -34,12 +36,18 @@ class Device:
         self.setup_code = code if isinstance(code, str) and code else None
         self._code_failures = 0
         self._locked_until = None
+        # A fresh key pair per boot for the sealed hand-over (provisioning.parse_sealed).
+        self._pair_private = None
+        self.pairing_key = None
         settings = fs.read_json(_path("settings.json"), {})
         self.profile = cls(
             settings if isinstance(settings, dict) else {}, hal.sim_ms(), hal.read_input
         )
         config = fs.read_json(_path("config.json"))
         self.config = config if provisioning.is_complete(config) else None
+        if self.config is None:
+            self._pair_private = hal.random_bytes(32)
+            self.pairing_key = seal.public_key(self._pair_private)
         self.node = None
         self.error = None
         self._retry_at = 0
@@ -56,7 +64,7 @@ class Device:
             "profile": self.profile.PROFILE,
             "fw": VERSION,
             "state": "provisioned" if self.config else "unprovisioned",
-            "pop": "1" if self.setup_code else "0",
+            "pop": "1",
         }
 
     def info(self):
@@ -68,7 +76,9 @@ class Device:
             "state": "provisioned" if self.config else "unprovisioned",
             "online": self.node is not None,
             "error": self.error,
-            "setup_code_required": self.setup_code is not None,
+            "setup_code_required": True,
+            "scheme": seal.SCHEME,
+            "pairing_key": hexlify(self.pairing_key).decode() if self.pairing_key else None,
         }
 
     def handle_http(self, method, path, body):
@@ -80,13 +90,29 @@ class Device:
             return 405, {"error": "POST only"}
         if self.config is not None:
             return 409, {"error": "already provisioned"}
+        if self.setup_code is None:
+            # No code on the label, nothing to seal with: refuse rather than take plain text.
+            return 403, {"error": "this device has no setup code and cannot be provisioned"}
         try:
-            config = provisioning.parse(body)
+            envelope = provisioning.parse_envelope(body)
         except ValueError as err:
             return 400, {"error": str(err)}
-        refused = self._check_setup_code(config.pop("setup_code"))
-        if refused is not None:
-            return refused
+        locked = self._check_lockout()
+        if locked is not None:
+            return locked
+        hub_key = envelope["hub_key"]
+        try:
+            shared = seal.x25519(self._pair_private, hub_key)
+            key = seal.session_key(shared, self.setup_code, self.pairing_key, hub_key, self.id)
+            aad = self.pairing_key + hub_key
+            plain = seal.open_sealed(key, envelope["nonce"], envelope["sealed"], aad)
+        except seal.SealError:
+            return self._wrong_code()
+        self._code_failures = 0
+        try:
+            config = provisioning.parse(plain)
+        except ValueError as err:
+            return 400, {"error": str(err)}
         # Try the credentials before accepting them, so the hub hears what was wrong.
         try:
             self._bring_up(config)
@@ -96,24 +122,25 @@ class Device:
         self.config = config
         fs.write_json(_path("config.json"), config)
         hal.mdns_update(self.txt())
-        return 200, self.info()
+        answer = self.info()
+        answer["proof"] = hexlify(seal.proof(key, hub_key)).decode()
+        self._pair_private = None
+        return 200, answer
 
-    def _check_setup_code(self, given):
-        if self.setup_code is None:
+    def _check_lockout(self):
+        if self._locked_until is None:
             return None
-        now = hal.ticks_ms()
-        if self._locked_until is not None:
-            if hal.ticks_diff(self._locked_until, now) > 0:
-                return 429, {"error": "too many wrong setup codes; try again later"}
-            self._locked_until = None
-            self._code_failures = 0
-        if given is not None and _same(given, self.setup_code):
-            self._code_failures = 0
-            return None
+        if hal.ticks_diff(self._locked_until, hal.ticks_ms()) > 0:
+            return 429, {"error": "too many wrong setup codes; try again later"}
+        self._locked_until = None
+        self._code_failures = 0
+        return None
+
+    def _wrong_code(self):
         self._code_failures += 1
         if self._code_failures >= MAX_CODE_FAILURES:
-            self._locked_until = hal.ticks_add(now, LOCKOUT_MS)
-        return 403, {"error": "wrong or missing setup code"}
+            self._locked_until = hal.ticks_add(hal.ticks_ms(), LOCKOUT_MS)
+        return 403, {"error": "wrong setup code (the hand-over did not open)"}
 
     def run(self):
         while True:
@@ -156,16 +183,6 @@ class Device:
 
 def _path(name):
     return fs.join(hal.root(), name)
-
-
-def _same(a, b):
-    # Compare without stopping at the first difference, so timing does not leak the code.
-    a = a.encode()
-    b = b.encode()
-    diff = len(a) ^ len(b)
-    for i in range(min(len(a), len(b))):
-        diff |= a[i] ^ b[i]
-    return diff == 0
 
 
 def _factory_reset():

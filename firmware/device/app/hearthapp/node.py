@@ -28,6 +28,7 @@ class Node:
     def connect(self):
         """Connect, announce, and confirm a trial image. Raises OSError or hal.MQTTError."""
         cfg = self.config
+        ca = cfg.get("broker_ca")
         client = hal.MQTTClient(
             "hearth-" + self.device_id,
             cfg["broker_host"],
@@ -35,6 +36,8 @@ class Node:
             user=cfg["broker_username"],
             password=cfg["broker_password"],
             keepalive=KEEPALIVE_S,
+            # On the LAN the broker speaks TLS with the hub's CA, handed over at pairing.
+            ssl=hal.tls_context(ca) if ca else None,
         )
         client.set_last_will(self.base + "/availability", b"offline", retain=True, qos=1)
         client.set_callback(self._on_message)

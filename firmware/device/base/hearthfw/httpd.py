@@ -3,7 +3,7 @@
 import json
 import socket
 
-MAX_BODY = 4096
+MAX_BODY = 8192  # a sealed hand-over carrying the CA certificate is ~3 KB
 MAX_HEADERS = 32
 _REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
 

@@ -1,5 +1,6 @@
 """Hardware layer for a real MicroPython board (ESP32-class: network, machine, umqtt.simple)."""
 
+import os
 import time
 
 import machine
@@ -68,6 +69,22 @@ def wlan_connect(ssid, password, timeout_ms=15000):
 
 def wlan_disconnect():
     _sta.disconnect()
+
+
+def random_bytes(n):
+    return os.urandom(n)  # the ESP32's hardware RNG
+
+
+def tls_context(ca_pem):
+    """A client TLS context that trusts only the hub's CA (MicroPython >= 1.23 `ssl`)."""
+    import ssl
+    from binascii import a2b_base64
+
+    body = "".join(line for line in ca_pem.split("\n") if line and not line.startswith("-----"))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_verify_locations(cadata=a2b_base64(body))
+    return context
 
 
 def provisioning_address():

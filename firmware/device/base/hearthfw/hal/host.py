@@ -90,6 +90,19 @@ def wlan_disconnect():
     pass
 
 
+def random_bytes(n):
+    return os.urandom(n)
+
+
+def tls_context(ca_pem):
+    """A client TLS context that trusts only the hub's CA and checks the broker's name."""
+    import ssl
+
+    context = ssl.create_default_context(cadata=ca_pem)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    return context
+
+
 def provisioning_address():
     return (_cfg["address"], _cfg["http_port"])
 
@@ -97,7 +110,7 @@ def provisioning_address():
 class MQTTClient:
     """umqtt.simple.MQTTClient's interface over paho-mqtt; callbacks run in check_msg()."""
 
-    def __init__(self, client_id, server, port=0, user=None, password=None, keepalive=0, ssl=False):
+    def __init__(self, client_id, server, port=0, user=None, password=None, keepalive=0, ssl=None):
         import paho.mqtt.client as paho
 
         cid = client_id.decode() if isinstance(client_id, bytes) else client_id
@@ -112,6 +125,8 @@ class MQTTClient:
         self._keepalive = keepalive or 60
         if user is not None:
             self._paho.username_pw_set(user, password)
+        if ssl:
+            self._paho.tls_set_context(ssl)
         self._queue = collections.deque()
         self._cb = None
         self._connack = threading.Event()
