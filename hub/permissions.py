@@ -14,7 +14,10 @@ __all__ = [
     "Principal",
     "Role",
     "UserLookup",
-    "check_call",
+    "check_role",
+    "check_targets",
+    "lower_role",
+    "needed_role",
     "role_at_least",
     "warn_undeclared",
 ]
@@ -57,26 +60,33 @@ class Principal:
 UserLookup = Callable[[str], Principal | None]
 
 
-def check_call(
+def needed_role(access: Role, risky: bool) -> Role:
+    """The least role a service needs: its declared access, at least member when risky."""
+    if risky and not role_at_least(access, RISKY_MINIMUM):
+        return RISKY_MINIMUM
+    return access
+
+
+def check_role(name: str, access: Role, risky: bool, principal: Principal) -> None:
+    """Raise PermissionDenied unless `principal`'s role may call service `name` at all."""
+    needed = needed_role(access, risky)
+    if not role_at_least(principal.role, needed):
+        raise PermissionDenied(f"{name} needs the {needed} role (you are {principal.role})")
+
+
+def check_targets(
     name: str,
-    access: Role,
-    risky: bool,
     principal: Principal,
     entity_ids: Iterable[str],
     area_of: Callable[[str], str | None],
     entity_risky: Callable[[str, str], bool],
-    *,
-    targeted: bool,
 ) -> None:
-    """Raise PermissionDenied unless `principal` may call service `name` on these entities."""
+    """Raise PermissionDenied unless `principal` may act on these entities (rooms, risk)."""
     service = name.split(".", 1)[1]
     entity_ids = tuple(entity_ids)
-    needed = access
-    if risky or any(entity_risky(eid, service) for eid in entity_ids):
-        needed = access if role_at_least(access, RISKY_MINIMUM) else RISKY_MINIMUM
-    if not role_at_least(principal.role, needed):
-        raise PermissionDenied(f"{name} needs the {needed} role (you are {principal.role})")
-    if principal.limited_to_areas and targeted:
+    if any(entity_risky(eid, service) for eid in entity_ids):
+        check_role(name, "guest", True, principal)
+    if principal.limited_to_areas:
         outside = [eid for eid in entity_ids if area_of(eid) not in principal.areas]
         if outside or not entity_ids:
             raise PermissionDenied("guests may only control devices in their rooms")

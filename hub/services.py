@@ -12,7 +12,15 @@ from .bus import EventBus
 from .const import EVENT_CALL_SERVICE, EVENT_SERVICE_REGISTERED
 from .context import Context
 from .errors import InvalidServiceData, PermissionDenied, UnknownService
-from .permissions import Principal, Role, UserLookup, check_call, lower_role, warn_undeclared
+from .permissions import (
+    Principal,
+    Role,
+    UserLookup,
+    check_role,
+    check_targets,
+    lower_role,
+    warn_undeclared,
+)
 from .schema import EMPTY_SCHEMA, Schema
 
 __all__ = ["Service", "ServiceCall", "ServiceHandler", "ServiceRegistry", "Target"]
@@ -189,6 +197,12 @@ class ServiceRegistry:
         entry = self.get(domain, service)
         if entry is None:
             raise UnknownService(domain, service)
+        context = context or Context()
+        name = f"{domain}.{service}"
+        # Rights first: a refused caller learns nothing about data, targets or entities.
+        principal = self.principal(context)
+        if principal is not None:
+            check_role(name, entry.access, entry.risky, principal)
         if data is not None and not isinstance(data, Mapping):
             raise InvalidServiceData("invalid service data", {"data": "expected a mapping"})
         data = dict(data or {})
@@ -205,7 +219,6 @@ class ServiceRegistry:
                 f"{domain}.{service} takes no target", {"target": "not accepted"}
             )
         valid = entry.schema.validate(data)
-        context = context or Context()
         entity_ids: tuple[str, ...] = ()
         if entry.target:
             if not resolved_target:
@@ -216,18 +229,8 @@ class ServiceRegistry:
                 entity_ids = resolved_target.entity_ids
             else:
                 entity_ids = self._resolve_target(resolved_target, domain)
-        principal = self.principal(context)
-        if principal is not None:
-            check_call(
-                f"{domain}.{service}",
-                entry.access,
-                entry.risky,
-                principal,
-                entity_ids,
-                self._area_of,
-                self._entity_risky,
-                targeted=entry.target,
-            )
+        if principal is not None and entry.target:
+            check_targets(name, principal, entity_ids, self._area_of, self._entity_risky)
         call = ServiceCall(domain, service, valid, context, resolved_target or None, entity_ids)
         self._bus.async_fire(
             EVENT_CALL_SERVICE,

@@ -1,9 +1,9 @@
 """Login rate limiting: attempts counted before the password is checked.
 
-A client address is refused after `max_failures` attempts on one account (and after four times
-that on all accounts) within the window. An account attacked from many addresses is slowed
-down (each attempt waits a little longer, capped), never refused: a stranger cannot lock the
-owner out, who signs in from their own address after a short wait.
+A client address is refused after `max_failures` failed attempts within the window (whatever the
+account). An account attacked from many addresses is slowed down (each attempt waits a little
+longer, capped), never refused: a stranger cannot lock the owner out, who signs in from their
+own address after a short wait.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ _BASE_DELAY = 0.25
 
 
 class LoginRateLimiter:
-    """Counts attempts per source+account, per source and per account in a sliding window."""
+    """Counts attempts per source address and per account in a sliding window."""
 
     def __init__(
         self,
@@ -42,21 +42,17 @@ class LoginRateLimiter:
         Raises RateLimited when this source has used up its attempts.
         """
         now = self._clock()
-        limits = (
-            (f"pair:{source}|{account}", self.max_failures),
-            (f"source:{source}", self.max_failures * 4),
-        )
-        for key, limit in limits:
-            times = self._recent(key, now)
-            if times is not None and len(times) >= limit:
-                raise RateLimited(
-                    "too many failed attempts; try again later", times[0] + self.window - now
-                )
+        source_key = f"source:{source}"
+        times = self._recent(source_key, now)
+        if times is not None and len(times) >= self.max_failures:
+            raise RateLimited(
+                "too many failed attempts; try again later", times[0] + self.window - now
+            )
         account_key = f"account:{account}"
         earlier = self._recent(account_key, now)
         count = 0 if earlier is None else len(earlier)
-        for key, limit in (*limits, (account_key, 64)):
-            self._attempts.setdefault(key, deque(maxlen=limit)).append(now)
+        self._attempts.setdefault(source_key, deque(maxlen=self.max_failures)).append(now)
+        self._attempts.setdefault(account_key, deque(maxlen=64)).append(now)
         if len(self._attempts) > 10_000:
             self._prune(now)
         if count < self.max_failures:
@@ -64,9 +60,12 @@ class LoginRateLimiter:
         return min(self.max_delay, _BASE_DELAY * 2 ** (count - self.max_failures))
 
     def succeeded(self, source: str, account: str) -> None:
-        """A right password: forget this source's attempts on the account, and the slow-down."""
-        for key in (f"pair:{source}|{account}", f"account:{account}"):
-            self._attempts.pop(key, None)
+        """A right password: this attempt was no failure, and the account's slow-down ends.
+
+        Only this attempt is taken back from the source: signing in to one's own account does
+        not buy more guesses at another.
+        """
+        self._attempts.pop(f"account:{account}", None)
         times = self._attempts.get(f"source:{source}")
         if times:
             times.pop()

@@ -35,6 +35,10 @@ class Site:
     def auth(self, token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}
 
+    def onboarding_code(self) -> str:
+        """The setup code, read as the owner would: from the 0600 file next to the config."""
+        return (self.hub.config_dir / "onboarding_code").read_text().strip()
+
     async def user_token(
         self, role: Role, areas: tuple[str, ...] = (), name: str | None = None
     ) -> str:

@@ -38,6 +38,7 @@ async def test_onboarding_login_and_live_toggle(
     await first.goto(site.base)
     await expect(first.get_by_role("heading", name="Welcome to Hearth")).to_be_visible()
     await shot(first, "onboarding-phone")
+    await first.fill("input[name=code]", site.onboarding_code())
     await first.fill("input[name=name]", "Ada")
     await first.fill("input[name=username]", OWNER[0])
     await first.fill("input[name=password]", OWNER[1])
