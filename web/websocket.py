@@ -35,6 +35,7 @@ MAX_OUTBOX = 20_000
 MAX_OUTBOX_BYTES = 8 << 20
 # Commands of one client running at once; further frames wait unread (TCP pushes back).
 MAX_INFLIGHT = 4
+CLOSE_TIMEOUT = 2.0
 MAX_BATCH = 512
 MAX_SUBSCRIPTIONS = 100
 # Events a member may subscribe to; admins may subscribe to any type (pairing is admin-only).
@@ -56,6 +57,7 @@ async def async_handle_websocket(server: WebServer, request: web.Request) -> web
     conn = WebSocketConnection(
         server, ws, request.get(USER), request.get(TOKEN), request.get(SESSION)
     )
+    conn.transport = request.transport  # type: ignore[assignment]
     server.connections.add(conn)
     try:
         await conn.async_run()
@@ -83,6 +85,7 @@ class WebSocketConnection:
         self.token = token
         self.session = session
         self.revoked = False
+        self.transport: asyncio.Transport | None = None
         self._slots = asyncio.Semaphore(MAX_INFLIGHT)
         self._outbox: collections.deque[bytes] = collections.deque()
         self._outbox_bytes = 0
@@ -100,6 +103,8 @@ class WebSocketConnection:
             assert self.user is not None
             self.send({"type": "auth_ok", "user": self.user.as_dict()})
             async for msg in self.ws:
+                if self._overflowed:
+                    break
                 if self.revoked or not self._still_allowed():
                     self.revoke("access revoked")
                     break
@@ -140,7 +145,7 @@ class WebSocketConnection:
             )
             self._outbox.clear()
             self._outbox_bytes = 0
-            self.hub.async_create_task(self.ws.close(code=1013, message=b"too slow"), "ws-close")
+            self.hub.async_create_task(self._async_close(1013, "too slow"), "ws-close")
             return
         self._outbox.append(data)
         self._outbox_bytes += len(data)
@@ -165,9 +170,16 @@ class WebSocketConnection:
         self._outbox.clear()
         self._outbox_bytes = 0
         _LOGGER.info("Closing websocket of %s: %s", self.user and self.user.username, reason)
-        self.hub.async_create_task(
-            self.ws.close(code=4003, message=reason.encode()[:120]), "ws-revoke"
-        )
+        self.hub.async_create_task(self._async_close(4003, reason), "ws-revoke")
+
+    async def _async_close(self, code: int, reason: str) -> None:
+        # A client that reads nothing never takes the close frame: then drop the connection.
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                await self.ws.close(code=code, message=reason.encode()[:120])
+        except TimeoutError:
+            if self.transport is not None:
+                self.transport.abort()
 
     def close_subscriptions(self) -> None:
         """Remove every subscription of this client."""
