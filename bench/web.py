@@ -3,15 +3,20 @@
 The hub runs in its own process (so its CPU is measured alone) with the web component on
 loopback; this process runs the clients. Workload: 200 websocket clients subscribed to every
 state while the hub changes 1,000 states per second; each change carries the time it was made,
-so every delivered message gives a latency. Then REST requests/s for one state read.
+so every delivered message gives a latency. Then REST requests/s for one state read. Then a
+flood: 4 clients (another process) send get_states as fast as the hub takes them, once never
+reading a reply and once reading everything, with 50 and with 3,050 states, while one more
+client pings; the hub's resident memory and the ping round trips are reported.
 
-    python bench/web.py [--clients 200] [--rate 1000] [--seconds 10]
+    python bench/web.py [--clients 200] [--rate 1000] [--seconds 10] [--flood-seconds 10]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import statistics
 import sys
 import tempfile
@@ -57,6 +62,10 @@ async def _hub_main(config_dir: str) -> None:
             emitted = await _generate(hub, rate, seconds)
             cpu1, wall1 = sum(proc.cpu_times()[:2]), time.monotonic()
             print(f"DONE {emitted} {cpu1 - cpu0:.3f} {wall1 - wall0:.3f}", flush=True)
+        elif line[0] == "states":
+            for i in range(int(line[1])):
+                hub.states.async_set(f"sensor.heavy_{i}", str(i), {"unit": "W", "note": "x" * 120})
+            print("STATES", flush=True)
         elif line[0] == "quit":
             break
     await hub.async_stop()
@@ -145,6 +154,70 @@ async def _rest_rate(base: str, token: str, seconds: float, concurrency: int = 1
         return done / (time.monotonic() - started)
 
 
+async def _flood(base: str, token: str, hub_pid: int, seconds: float, read: bool) -> dict[str, Any]:
+    """Flood from another process; ping from here every 20 ms; sample the hub's memory."""
+    hub = psutil.Process(hub_pid)
+    flood = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.web.flood",
+        base,
+        token,
+        "--seconds",
+        str(seconds),
+        *(["--read"] if read else []),
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    before = peak = hub.memory_info().rss
+    pings: list[float] = []
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"{base}/api/websocket", max_msg_size=0) as ws,
+    ):
+        await ws.receive()
+        await ws.send_str(orjson.dumps({"type": "auth", "access_token": token}).decode())
+        await ws.receive()
+        msg_id = 0
+        while flood.returncode is None:
+            msg_id += 1
+            sent = time.perf_counter()
+            await ws.send_str(orjson.dumps({"id": msg_id, "type": "ping"}).decode())
+            while True:
+                data = orjson.loads((await ws.receive()).data)
+                if any(m.get("id") == msg_id for m in (data if isinstance(data, list) else [data])):
+                    break
+            pings.append((time.perf_counter() - sent) * 1000)
+            peak = max(peak, hub.memory_info().rss)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(flood.wait(), 0.02)
+    out, _ = await flood.communicate()
+    clients = orjson.loads(out)
+    await asyncio.sleep(1.0)
+    pings.sort()
+    return {
+        "rss_before": before / 2**20,
+        "rss_peak": peak / 2**20,
+        "rss_after": hub.memory_info().rss / 2**20,
+        "pings": len(pings),
+        "median": statistics.median(pings),
+        "p99": pings[max(0, int(len(pings) * 0.99) - 1)],
+        "max": pings[-1],
+        "sent": sum(c["sent"] for c in clients),
+        "replies": sum(c["replies"] for c in clients),
+    }
+
+
+def _print_flood(label: str, f: dict[str, Any]) -> None:
+    print(
+        f"flood {label}: hub RSS {f['rss_before']:.0f} -> peak {f['rss_peak']:.0f} MB"
+        f" (after {f['rss_after']:.0f}); others' ping median {f['median']:.1f} ms,"
+        f" p99 {f['p99']:.1f} ms, max {f['max']:.1f} ms ({f['pings']} pings);"
+        f" {f['sent']} get_states sent, {f['replies']} replies read"
+    )
+
+
 async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         proc = await asyncio.create_subprocess_exec(
@@ -216,6 +289,16 @@ async def main(args: argparse.Namespace) -> None:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await session.close()
+        floods = []
+        if args.flood_seconds > 0:
+            for states in (0, 3000):
+                if states:
+                    await ask(f"states {states}", "STATES")
+                for read in (False, True):
+                    label = f"({'reading' if read else 'not reading'}, {ENTITIES + states} states)"
+                    floods.append(
+                        (label, await _flood(base, token, proc.pid, args.flood_seconds, read))
+                    )
         proc.stdin.write(b"quit\n")
         await proc.stdin.drain()
         await proc.wait()
@@ -238,6 +321,8 @@ async def main(args: argparse.Namespace) -> None:
         f"REST GET /api/states/<id>: {rest_idle:.0f} req/s idle, {rest_busy:.0f} req/s while streaming"
         " (the busy figure is bounded by this client process, which is also parsing the stream)"
     )
+    for label, figures in floods:
+        _print_flood(label, figures)
 
 
 if __name__ == "__main__":
@@ -246,6 +331,7 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=1000.0)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--measuring", type=int, default=20, help="clients that time messages")
+    parser.add_argument("--flood-seconds", type=float, default=10.0, help="0 skips the flood")
     parser.add_argument("--hub", help=argparse.SUPPRESS)
     parsed = parser.parse_args()
     if parsed.hub:

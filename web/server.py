@@ -68,6 +68,8 @@ class WebServer:
         self.limiter = LoginRateLimiter(login_max_failures, login_window)
         self.stream = StateStream(hub)
         self.connections: set[WebSocketConnection] = set()
+        # Commands that hold the loop for long (encoding every state) run one at a time.
+        self.heavy_commands = asyncio.Semaphore(1)
         self.onboarding_lock = asyncio.Lock()
         self.routes: list[ApiRoute] = [
             *auth.ROUTES,

@@ -257,7 +257,11 @@ class WebSocketConnection:
             error = {"code": "internal_error", "message": "internal error"}
             self.send({"id": msg_id, "type": "result", "success": False, "error": error})
         else:
-            self.send({"id": msg_id, "type": "result", "success": True, "result": result})
+            if isinstance(result, _Encoded):
+                head = b'{"id":%d,"type":"result","success":true,"result":' % msg_id
+                self.deliver(head + result.data + b"}")
+            else:
+                self.send({"id": msg_id, "type": "result", "success": True, "result": result})
 
     async def _write_loop(self) -> None:
         outbox = self._outbox
@@ -309,8 +313,20 @@ async def _ping(conn: WebSocketConnection, msg_id: int, msg: dict[str, Any]) -> 
     return "pong"
 
 
+class _Encoded:
+    """A result already encoded as JSON."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
 async def _get_states(conn: WebSocketConnection, msg_id: int, msg: dict[str, Any]) -> Any:
-    return visible_states(conn.hub, conn._user())
+    # Encoding every state holds the loop for milliseconds; only a few run hub-wide at once,
+    # so a flood of these from any number of clients cannot keep others waiting long.
+    async with conn.server.heavy_commands:
+        return _Encoded(json_bytes(visible_states(conn.hub, conn._user())))
 
 
 async def _subscribe_states(conn: WebSocketConnection, msg_id: int, msg: dict[str, Any]) -> Any:

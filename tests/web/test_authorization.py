@@ -317,3 +317,53 @@ async def test_rules_run_with_their_authors_rights(
         lambda: site.hub.states.get("lock.front_door_lock").state == "unlocked",  # type: ignore[union-attr]
         what="the rule to unlock",
     )
+
+
+async def test_voice_acts_with_the_speakers_or_the_satellites_rights(
+    site_factory: SiteFactory, http: aiohttp.ClientSession
+) -> None:
+    site = await site_factory(voice={"satellite_role": "guest", "satellite_areas": ["bedroom"]})
+    states = site.hub.states
+    pipeline = site.hub.data["voice"]
+    # An unknown speaker at a guest-role satellite: only the satellite's room.
+    refused = await pipeline.async_process_text("turn on the kitchen light")
+    assert not refused.actions and "rooms" in refused.reply
+    assert states.get("light.kitchen_light").state == "off"  # type: ignore[union-attr]
+    done = await pipeline.async_process_text("turn on the bedroom light")
+    assert [a.service for a in done.actions] == ["light.turn_on"]
+    assert states.get("light.bedroom_light").state == "on"  # type: ignore[union-attr]
+    # A signed-in member speaking through the dashboard acts with the member's rights.
+    member = site.auth(await site.user_token("member"))
+    async with http.post(
+        site.url("/api/voice/text"), json={"text": "turn on the kitchen light"}, headers=member
+    ) as resp:
+        assert resp.status == 200
+    assert states.get("light.kitchen_light").state == "on"  # type: ignore[union-attr]
+    kitchen = states.get("light.kitchen_light")
+    assert kitchen is not None and kitchen.context.user_id is not None
+
+
+async def test_a_plugin_service_without_a_declaration_is_admin_only(
+    site: Site, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls: list[str | None] = []
+    site.hub.services.async_register("plugin", "open_safe", lambda call: calls.append("x"))
+    site.hub.services.async_register("plugin", "open_safe", lambda call: calls.append("x"))
+    warnings = [r for r in caplog.records if "plugin.open_safe" in r.getMessage()]
+    assert len(warnings) == 1 and "only admins" in warnings[0].getMessage()
+    # A plugin declares its roles when registering, touching no core file.
+    site.hub.services.async_register(
+        "plugin", "ring", lambda call: calls.append("ring"), access="guest"
+    )
+    member = site.auth(await site.user_token("member"))
+    guest = site.auth(await site.user_token("guest"))
+    for headers, service, status in (
+        (member, "open_safe", 403),
+        (site.auth(site.owner_token), "open_safe", 200),
+        (guest, "ring", 200),
+    ):
+        async with http.post(
+            site.url(f"/api/services/plugin/{service}"), json={}, headers=headers
+        ) as resp:
+            assert resp.status == status, service
+    assert calls == ["x", "ring"]

@@ -194,6 +194,14 @@ async def test_parallel_guesses_are_counted_before_checking(
         assert resp.status == 429
 
 
+def _private_files(home: Path) -> dict[str, int]:
+    return {
+        f.name: stat.S_IMODE(f.stat().st_mode)
+        for f in home.iterdir()
+        if f.name.endswith((".db", ".db-wal", ".db-shm")) or f.name == ".onboarded"
+    }
+
+
 def _write_home(home: Path) -> None:
     home.mkdir()
     (home / "configuration.yaml").write_text(
@@ -245,6 +253,10 @@ async def test_websocket_flood_keeps_memory_bounded_and_others_served(
     hub_proc, base = await _serve_demo_home(home)
     try:
         token = await _owner_token(http, base, home)
+        # `hearth run` creates its databases and secrets for the owner alone.
+        modes = await asyncio.to_thread(_private_files, home)
+        assert {"auth.db", "registry.db", ".onboarded"} <= set(modes), modes
+        assert set(modes.values()) == {0o600}, modes
         hub_ps = psutil.Process(hub_proc.pid)
         flood = await asyncio.create_subprocess_exec(
             sys.executable,
