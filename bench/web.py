@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import os
 import statistics
 import sys
 import tempfile
@@ -31,6 +29,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from tests.web.flood import async_measure_flood  # noqa: E402
 
 ENTITIES = 50
 
@@ -154,67 +154,12 @@ async def _rest_rate(base: str, token: str, seconds: float, concurrency: int = 1
         return done / (time.monotonic() - started)
 
 
-async def _flood(base: str, token: str, hub_pid: int, seconds: float, read: bool) -> dict[str, Any]:
-    """Flood from another process; ping from here every 20 ms; sample the hub's memory."""
-    hub = psutil.Process(hub_pid)
-    flood = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tests.web.flood",
-        base,
-        token,
-        "--seconds",
-        str(seconds),
-        *(["--read"] if read else []),
-        cwd=ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    before = peak = hub.memory_info().rss
-    pings: list[float] = []
-    async with (
-        aiohttp.ClientSession() as session,
-        session.ws_connect(f"{base}/api/websocket", max_msg_size=0) as ws,
-    ):
-        await ws.receive()
-        await ws.send_str(orjson.dumps({"type": "auth", "access_token": token}).decode())
-        await ws.receive()
-        msg_id = 0
-        while flood.returncode is None:
-            msg_id += 1
-            sent = time.perf_counter()
-            await ws.send_str(orjson.dumps({"id": msg_id, "type": "ping"}).decode())
-            while True:
-                data = orjson.loads((await ws.receive()).data)
-                if any(m.get("id") == msg_id for m in (data if isinstance(data, list) else [data])):
-                    break
-            pings.append((time.perf_counter() - sent) * 1000)
-            peak = max(peak, hub.memory_info().rss)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(flood.wait(), 0.02)
-    out, _ = await flood.communicate()
-    clients = orjson.loads(out)
-    await asyncio.sleep(1.0)
-    pings.sort()
-    return {
-        "rss_before": before / 2**20,
-        "rss_peak": peak / 2**20,
-        "rss_after": hub.memory_info().rss / 2**20,
-        "pings": len(pings),
-        "median": statistics.median(pings),
-        "p99": pings[max(0, int(len(pings) * 0.99) - 1)],
-        "max": pings[-1],
-        "sent": sum(c["sent"] for c in clients),
-        "replies": sum(c["replies"] for c in clients),
-    }
-
-
 def _print_flood(label: str, f: dict[str, Any]) -> None:
     print(
-        f"flood {label}: hub RSS {f['rss_before']:.0f} -> peak {f['rss_peak']:.0f} MB"
-        f" (after {f['rss_after']:.0f}); others' ping median {f['median']:.1f} ms,"
-        f" p99 {f['p99']:.1f} ms, max {f['max']:.1f} ms ({f['pings']} pings);"
-        f" {f['sent']} get_states sent, {f['replies']} replies read"
+        f"flood {label}: hub RSS {f['rss_before_mb']} -> peak {f['rss_peak_mb']} MB"
+        f" (after {f['rss_after_mb']}); others' ping median {f['ping_median_ms']} ms,"
+        f" p99 {f['ping_p99_ms']} ms, max {f['ping_max_ms']} ms ({f['pings']} pings);"
+        f" {f['get_states_sent']} get_states sent, {f['replies_read']} reply frames read"
     )
 
 
@@ -296,9 +241,10 @@ async def main(args: argparse.Namespace) -> None:
                     await ask(f"states {states}", "STATES")
                 for read in (False, True):
                     label = f"({'reading' if read else 'not reading'}, {ENTITIES + states} states)"
-                    floods.append(
-                        (label, await _flood(base, token, proc.pid, args.flood_seconds, read))
+                    figures = await async_measure_flood(
+                        base, token, proc.pid, args.flood_seconds, read=read
                     )
+                    floods.append((label, figures))
         proc.stdin.write(b"quit\n")
         await proc.stdin.drain()
         await proc.wait()

@@ -136,7 +136,9 @@ class WebSocketConnection:
         """Queue an already encoded message; a client that falls too far behind is dropped."""
         if self._overflowed or self.revoked:
             return
-        if len(self._outbox) >= MAX_OUTBOX or self._outbox_bytes + len(data) > MAX_OUTBOX_BYTES:
+        # One message larger than the byte cap still goes out when nothing else is waiting.
+        too_many_bytes = self._outbox and self._outbox_bytes + len(data) > MAX_OUTBOX_BYTES
+        if len(self._outbox) >= MAX_OUTBOX or too_many_bytes:
             self._overflowed = True
             _LOGGER.warning(
                 "Websocket client too slow (%d messages, %d bytes queued); closing it",

@@ -57,6 +57,17 @@ class Site:
 SiteFactory = Callable[..., Awaitable[Site]]
 
 
+async def open_websocket(
+    http: aiohttp.ClientSession, site: Site, token: str
+) -> aiohttp.ClientWebSocketResponse:
+    """A websocket signed in with a token (by the auth message)."""
+    ws = await http.ws_connect(site.url("/api/websocket"))
+    assert (await ws.receive_json())["type"] == "auth_required"
+    await ws.send_json({"type": "auth", "access_token": token})
+    assert (await ws.receive_json())["type"] == "auth_ok"
+    return ws
+
+
 @pytest.fixture
 async def site_factory(hub_factory: Any) -> SiteFactory:
     """Start a hub with the web component (plus other integrations) and an owner account."""

@@ -17,21 +17,11 @@ from hub.permissions import needed_role, role_at_least
 from tests.waiting import wait_until
 from web.routing import ApiRoute
 
-from .conftest import Site, SiteFactory
+from .conftest import Site, SiteFactory, open_websocket
 
 ROLES = ("guest", "member", "admin")
 # Data no service accepts: an allowed call stops at validation, so nothing runs.
 PROBE = {"__probe__": 1}
-
-
-async def _ws(
-    http: aiohttp.ClientSession, site: Site, token: str
-) -> aiohttp.ClientWebSocketResponse:
-    ws = await http.ws_connect(site.url("/api/websocket"))
-    assert (await ws.receive_json())["type"] == "auth_required"
-    await ws.send_json({"type": "auth", "access_token": token})
-    assert (await ws.receive_json())["type"] == "auth_ok"
-    return ws
 
 
 async def _result(ws: aiohttp.ClientWebSocketResponse, msg_id: int) -> dict[str, Any]:
@@ -84,7 +74,7 @@ async def test_every_service_for_every_role_over_rest_and_websocket(
         "lock.unlock",
     } <= names
     tokens = await _tokens(site)
-    sockets = {role: await _ws(http, site, token) for role, token in tokens.items()}
+    sockets = {role: await open_websocket(http, site, token) for role, token in tokens.items()}
     msg_id = 0
     checked = 0
     for svc in services:
@@ -205,7 +195,7 @@ async def test_revocation_cuts_an_open_websocket_at_once(
     store = site.server.store
     user = await store.async_create_user("alice", "password123", role="member")
     token, record = await store.async_create_token(user, "phone")
-    ws = await _ws(http, site, token)
+    ws = await open_websocket(http, site, token)
     await ws.send_json({"id": 1, "type": "ping"})
     assert (await _result(ws, 1))["success"]
     admin = site.auth(site.owner_token)
@@ -244,7 +234,7 @@ async def test_notifications_reach_only_their_audience(
     site: Site, http: aiohttp.ClientSession
 ) -> None:
     tokens = await _tokens(site)
-    sockets = {role: await _ws(http, site, token) for role, token in tokens.items()}
+    sockets = {role: await open_websocket(http, site, token) for role, token in tokens.items()}
     for role, ws in sockets.items():
         await ws.send_json({"id": 1, "type": "subscribe_events", "event_type": "notification"})
         assert (await _result(ws, 1))["success"], role
