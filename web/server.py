@@ -8,7 +8,7 @@ import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
+from aiohttp import web, web_response
 
 from .api import auth, home, pairing, rules, users, voice
 from .authstore import AuthChange, AuthStore
@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 __all__ = ["STATIC_DIR", "WebServer"]
 
 _LOGGER = logging.getLogger(__name__)
+# aiohttp answers malformed requests itself (before any app hook) with `Server: Python/x
+# aiohttp/y`; its default is a module global read at each response. No version disclosure.
+web_response.SERVER_SOFTWARE = "Hearth"  # type: ignore[attr-defined]
 STATIC_DIR = Path(__file__).parent / "static"
 AUTH_DB = "auth.db"
 

@@ -18,7 +18,7 @@ from hub.notifications import audience_from_event
 
 from .authstore import AccessToken, AuthChange, Session
 from .calls import async_call_service, visible_states
-from .errors import BadRequest, Forbidden, NotFound
+from .errors import BadRequest, Forbidden, NotFound, Unavailable
 from .keys import SESSION, TOKEN, USER
 from .stream import StateSubscription
 from .users import User
@@ -36,6 +36,9 @@ MAX_OUTBOX_BYTES = 8 << 20
 # Commands of one client running at once; further frames wait unread (TCP pushes back).
 MAX_INFLIGHT = 4
 CLOSE_TIMEOUT = 2.0
+# A script opening sockets without end is refused past this (a home has a few phones,
+# tablets and scripts); with the per-socket byte cap it bounds what clients can queue.
+MAX_CONNECTIONS = 500
 MAX_BATCH = 512
 MAX_SUBSCRIPTIONS = 100
 # Events a member may subscribe to; admins may subscribe to any type (pairing is admin-only).
@@ -52,6 +55,8 @@ _GUEST_EVENTS = frozenset({EVENT_NOTIFICATION})
 
 async def async_handle_websocket(server: WebServer, request: web.Request) -> web.WebSocketResponse:
     """Upgrade and serve one client until it leaves."""
+    if len(server.connections) >= MAX_CONNECTIONS:
+        raise Unavailable("too many open websockets; try again later")
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=1 << 20)
     await ws.prepare(request)
     conn = WebSocketConnection(

@@ -139,6 +139,13 @@ async def test_security_headers_on_every_response_and_no_version(
             assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"], path
     mode = stat.S_IMODE((site.hub.config_dir / "auth.db").stat().st_mode)
     assert mode == 0o600
+    # Malformed requests are answered by aiohttp itself: still no version.
+    reader, writer = await asyncio.open_connection("127.0.0.1", site.server.port)
+    writer.write(b"GARBAGE / HTTP/1.1\r\n\r\n")
+    answer = (await reader.read(4096)).decode(errors="replace")
+    writer.close()
+    assert answer.startswith("HTTP/1.") and " 400 " in answer.splitlines()[0]
+    assert "Server: Hearth\r\n" in answer and "aiohttp" not in answer and "Python" not in answer
 
 
 async def test_slow_headers_are_cut_off(site_factory: SiteFactory) -> None:
