@@ -3,9 +3,12 @@
 The hub runs in its own process (so its CPU is measured alone) with the web component on
 loopback; this process runs the clients. Workload: 200 websocket clients subscribed to every
 state while the hub changes 1,000 states per second; each change carries the time it was made,
-so every delivered message gives a latency. Then REST requests/s for one state read.
+so every delivered message gives a latency. Then REST requests/s for one state read. Then a
+flood: 4 clients (another process) send get_states as fast as the hub takes them, once never
+reading a reply and once reading everything, with 50 and with 3,050 states, while one more
+client pings; the hub's resident memory and the ping round trips are reported.
 
-    python bench/web.py [--clients 200] [--rate 1000] [--seconds 10]
+    python bench/web.py [--clients 200] [--rate 1000] [--seconds 10] [--flood-seconds 10]
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from tests.web.flood import async_measure_flood  # noqa: E402
 
 ENTITIES = 50
 
@@ -57,6 +62,10 @@ async def _hub_main(config_dir: str) -> None:
             emitted = await _generate(hub, rate, seconds)
             cpu1, wall1 = sum(proc.cpu_times()[:2]), time.monotonic()
             print(f"DONE {emitted} {cpu1 - cpu0:.3f} {wall1 - wall0:.3f}", flush=True)
+        elif line[0] == "states":
+            for i in range(int(line[1])):
+                hub.states.async_set(f"sensor.heavy_{i}", str(i), {"unit": "W", "note": "x" * 120})
+            print("STATES", flush=True)
         elif line[0] == "quit":
             break
     await hub.async_stop()
@@ -145,6 +154,15 @@ async def _rest_rate(base: str, token: str, seconds: float, concurrency: int = 1
         return done / (time.monotonic() - started)
 
 
+def _print_flood(label: str, f: dict[str, Any]) -> None:
+    print(
+        f"flood {label}: hub RSS {f['rss_before_mb']} -> peak {f['rss_peak_mb']} MB"
+        f" (after {f['rss_after_mb']}); others' ping median {f['ping_median_ms']} ms,"
+        f" p99 {f['ping_p99_ms']} ms, max {f['ping_max_ms']} ms ({f['pings']} pings);"
+        f" {f['get_states_sent']} get_states sent, {f['replies_read']} reply frames read"
+    )
+
+
 async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         proc = await asyncio.create_subprocess_exec(
@@ -216,6 +234,17 @@ async def main(args: argparse.Namespace) -> None:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await session.close()
+        floods = []
+        if args.flood_seconds > 0:
+            for states in (0, 3000):
+                if states:
+                    await ask(f"states {states}", "STATES")
+                for read in (False, True):
+                    label = f"({'reading' if read else 'not reading'}, {ENTITIES + states} states)"
+                    figures = await async_measure_flood(
+                        base, token, proc.pid, args.flood_seconds, read=read
+                    )
+                    floods.append((label, figures))
         proc.stdin.write(b"quit\n")
         await proc.stdin.drain()
         await proc.wait()
@@ -238,6 +267,8 @@ async def main(args: argparse.Namespace) -> None:
         f"REST GET /api/states/<id>: {rest_idle:.0f} req/s idle, {rest_busy:.0f} req/s while streaming"
         " (the busy figure is bounded by this client process, which is also parsing the stream)"
     )
+    for label, figures in floods:
+        _print_flood(label, figures)
 
 
 if __name__ == "__main__":
@@ -246,6 +277,7 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=1000.0)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--measuring", type=int, default=20, help="clients that time messages")
+    parser.add_argument("--flood-seconds", type=float, default=10.0, help="0 skips the flood")
     parser.add_argument("--hub", help=argparse.SUPPRESS)
     parsed = parser.parse_args()
     if parsed.hub:

@@ -119,6 +119,8 @@ def setup_logging(verbose: int = 0) -> None:
 # -- commands ---------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
     """Run until Ctrl-C or SIGTERM."""
+    # Databases, keys and secrets the hub creates are the owner's alone (0600, folders 0700).
+    os.umask(0o077)
     return asyncio.run(_async_run(args.config))
 
 

@@ -22,7 +22,7 @@ def new_context_id() -> str:
 class Context:
     """Identifies the cause of a change: a user, a parent context, an origin (rule, voice, api)."""
 
-    __slots__ = ("_id", "origin", "parent_id", "user_id")
+    __slots__ = ("_id", "areas", "origin", "parent_id", "role", "user_id")
 
     def __init__(
         self,
@@ -30,11 +30,17 @@ class Context:
         parent_id: str | None = None,
         origin: str | None = None,
         id: str | None = None,
+        *,
+        role: str | None = None,
+        areas: tuple[str, ...] = (),
     ) -> None:
         self._id = id
         self.user_id = user_id
         self.parent_id = parent_id
         self.origin = origin
+        # The rights the cause acts with (see hub.permissions); None is the hub itself.
+        self.role = role
+        self.areas = areas
 
     @property
     def id(self) -> str:
@@ -65,7 +71,13 @@ class Context:
 
     def child(self, origin: str | None = None) -> Context:
         """Return a context caused by this one (same user, this as parent)."""
-        return Context(user_id=self.user_id, parent_id=self.id, origin=origin or self.origin)
+        return Context(
+            user_id=self.user_id,
+            parent_id=self.id,
+            origin=origin or self.origin,
+            role=self.role,
+            areas=self.areas,
+        )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Context) and self.id == other.id

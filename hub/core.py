@@ -49,7 +49,12 @@ class Hub:
         self.bus = EventBus(self.loop)
         self.states = StateMachine(self.bus, self.clock.now)
         self.entities = EntityManager(self)
-        self.services = ServiceRegistry(self.bus, self.entities.resolve_target)
+        self.services = ServiceRegistry(
+            self.bus,
+            self.entities.resolve_target,
+            area_of=lambda entity_id: self.registry.entity_area_id(entity_id),
+            entity_risky=self.entities.is_risky,
+        )
         self.registry = Registry(self.bus, self.config_dir / "registry.db")
         self.recorder: Recorder | None = None
         if record:

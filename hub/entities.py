@@ -127,6 +127,7 @@ class EntityManager:
                     target=True,
                     description=command.description,
                     risky=command.risky,
+                    access=command.access,
                 )
         for name in GENERIC_COMMANDS:
             services.async_register(
@@ -135,7 +136,13 @@ class EntityManager:
                 self._make_generic_handler(name),
                 target=True,
                 description=f"{name.replace('_', ' ')} any entity that can",
+                access="guest",
             )
+
+    def is_risky(self, entity_id: str, service: str) -> bool:
+        """Whether a service on this entity is risky (a locked door, a garage door)."""
+        entity = self._entities.get(entity_id)
+        return entity is not None and entity.is_risky(service)
 
     def resolve_target(self, target: Target, domain: str) -> tuple[str, ...]:
         """Turn entity, device and area targets into entity ids of a domain."""

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from .const import ATTR_FRIENDLY_NAME, STATE_UNAVAILABLE, STATE_UNKNOWN
 from .context import Context
+from .permissions import Role
 from .schema import EMPTY_SCHEMA, FieldType, Schema
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ class Command:
     schema: Schema = EMPTY_SCHEMA
     description: str = ""
     risky: bool = False
+    # The least role that may run it; guests only on entities in their rooms.
+    access: Role = "guest"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +136,11 @@ class Entity:
             if cmd.name == name:
                 return cmd
         return None
+
+    def is_risky(self, command: str) -> bool:
+        """Whether running `command` on this entity is risky (members and up, confirmed)."""
+        cmd = self.command(command)
+        return cmd is not None and cmd.risky
 
     def prepare_command_data(self, command: str, data: dict[str, Any]) -> dict[str, Any]:
         """Normalise validated service data before the command method sees it."""

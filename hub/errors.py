@@ -13,6 +13,7 @@ __all__ = [
     "InvalidEntityId",
     "InvalidServiceData",
     "NotSupported",
+    "PermissionDenied",
     "UnknownService",
 ]
 
@@ -77,6 +78,12 @@ class NotSupported(HearthError):
     """The entity or integration does not support what was asked."""
 
     code = "not_supported"
+
+
+class PermissionDenied(HearthError):
+    """The caller's role (or rooms) does not allow this service call."""
+
+    code = "forbidden"
 
 
 class IntegrationError(HearthError):

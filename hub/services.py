@@ -11,7 +11,16 @@ from typing import Any
 from .bus import EventBus
 from .const import EVENT_CALL_SERVICE, EVENT_SERVICE_REGISTERED
 from .context import Context
-from .errors import InvalidServiceData, UnknownService
+from .errors import InvalidServiceData, PermissionDenied, UnknownService
+from .permissions import (
+    Principal,
+    Role,
+    UserLookup,
+    check_role,
+    check_targets,
+    lower_role,
+    warn_undeclared,
+)
 from .schema import EMPTY_SCHEMA, Schema
 
 __all__ = ["Service", "ServiceCall", "ServiceHandler", "ServiceRegistry", "Target"]
@@ -74,6 +83,8 @@ class ServiceCall:
 
 ServiceHandler = Callable[[ServiceCall], Awaitable[Any] | Any]
 TargetResolver = Callable[[Target, str], tuple[str, ...]]
+AreaOf = Callable[[str], str | None]
+EntityRisk = Callable[[str, str], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +99,8 @@ class Service:
     description: str = ""
     risky: bool = False
     fields_doc: Mapping[str, str] = field(default_factory=dict)
+    # The least role that may call it (guests further limited to their rooms' entities).
+    access: Role = "admin"
 
     def describe(self) -> dict[str, Any]:
         """Return a JSON-ready description for APIs and the dashboard."""
@@ -97,6 +110,7 @@ class Service:
             "description": self.description,
             "target": self.target,
             "risky": self.risky,
+            "access": self.access,
             "schema": self.schema.json_schema(),
         }
 
@@ -104,10 +118,21 @@ class Service:
 class ServiceRegistry:
     """Registers and calls services; errors are typed and reach the caller."""
 
-    def __init__(self, bus: EventBus, resolve_target: TargetResolver | None = None) -> None:
+    def __init__(
+        self,
+        bus: EventBus,
+        resolve_target: TargetResolver | None = None,
+        *,
+        area_of: AreaOf | None = None,
+        entity_risky: EntityRisk | None = None,
+    ) -> None:
         self._bus = bus
         self._services: dict[str, dict[str, Service]] = {}
         self._resolve_target = resolve_target
+        self._area_of: AreaOf = area_of or (lambda _eid: None)
+        self._entity_risky: EntityRisk = entity_risky or (lambda _eid, _service: False)
+        # Set by the component that knows users (web): their current role on every call.
+        self.users: UserLookup | None = None
 
     def async_register(
         self,
@@ -119,10 +144,23 @@ class ServiceRegistry:
         target: bool = False,
         description: str = "",
         risky: bool = False,
+        access: Role | None = None,
     ) -> Callable[[], None]:
-        """Register (or replace) a service. Returns a function that removes it."""
+        """Register (or replace) a service; `access` is the least role that may call it.
+
+        Returns a function that removes it. Without `access` only admins may call it.
+        """
+        if access is None:
+            warn_undeclared(f"{domain}.{service}")
         entry = Service(
-            domain, service, handler, schema or EMPTY_SCHEMA, target, description, risky
+            domain,
+            service,
+            handler,
+            schema or EMPTY_SCHEMA,
+            target,
+            description,
+            risky,
+            access=access or "admin",
         )
         self._services.setdefault(domain, {})[service] = entry
         self._bus.async_fire(EVENT_SERVICE_REGISTERED, {"domain": domain, "service": service})
@@ -159,6 +197,12 @@ class ServiceRegistry:
         entry = self.get(domain, service)
         if entry is None:
             raise UnknownService(domain, service)
+        context = context or Context()
+        name = f"{domain}.{service}"
+        # Rights first: a refused caller learns nothing about data, targets or entities.
+        principal = self.principal(context)
+        if principal is not None:
+            check_role(name, entry.access, entry.risky, principal)
         if data is not None and not isinstance(data, Mapping):
             raise InvalidServiceData("invalid service data", {"data": "expected a mapping"})
         data = dict(data or {})
@@ -175,7 +219,6 @@ class ServiceRegistry:
                 f"{domain}.{service} takes no target", {"target": "not accepted"}
             )
         valid = entry.schema.validate(data)
-        context = context or Context()
         entity_ids: tuple[str, ...] = ()
         if entry.target:
             if not resolved_target:
@@ -186,6 +229,8 @@ class ServiceRegistry:
                 entity_ids = resolved_target.entity_ids
             else:
                 entity_ids = self._resolve_target(resolved_target, domain)
+        if principal is not None and entry.target:
+            check_targets(name, principal, entity_ids, self._area_of, self._entity_risky)
         call = ServiceCall(domain, service, valid, context, resolved_target or None, entity_ids)
         self._bus.async_fire(
             EVENT_CALL_SERVICE,
@@ -202,6 +247,23 @@ class ServiceRegistry:
         if inspect.isawaitable(result):
             result = await result
         return result
+
+    def principal(self, context: Context) -> Principal | None:
+        """Who a call with this context runs as; None for the hub itself (no user, no role)."""
+        if context.user_id is not None and self.users is not None:
+            found = self.users(context.user_id)
+            if found is None:
+                raise PermissionDenied("unknown or removed user")
+            if context.role is None or context.role not in ("admin", "member", "guest"):
+                return found
+            # A context may carry less than its user has (a satellite, a rule's recorded role).
+            role = lower_role(found.role, context.role)  # type: ignore[arg-type]
+            return Principal(found.user_id, role, found.areas)
+        if context.role is None:
+            return None
+        if context.role not in ("admin", "member", "guest"):
+            raise PermissionDenied(f"unknown role {context.role!r}")
+        return Principal(context.user_id, context.role, context.areas)  # type: ignore[arg-type]
 
 
 def _id_tuple(value: Any, name: str) -> tuple[str, ...]:

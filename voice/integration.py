@@ -62,9 +62,16 @@ class VoiceIntegration(Integration):
             self._process_text,
             PROCESS_TEXT_SCHEMA,
             description="Run a sentence through intents and actions; returns the reply",
+            # What the sentence does is checked again, call by call, with the caller's rights.
+            access="member",
         )
         services.async_register(
-            "voice", "say", self._say, SAY_SCHEMA, description="Speak text; returns WAV (base64)"
+            "voice",
+            "say",
+            self._say,
+            SAY_SCHEMA,
+            description="Speak text; returns WAV (base64)",
+            access="member",
         )
         if self.settings.wyoming_port:
             self.wyoming = WyomingServer(
@@ -85,6 +92,7 @@ class VoiceIntegration(Integration):
             call.data.get("language"),
             call.data.get("conversation_id", "default"),
             speak=call.data.get("speak", False),
+            context=call.context,
         )
         out = {**result.as_json(), "language": result.language}
         if result.reply_audio is not None:

@@ -166,11 +166,17 @@ class VoicePipeline:
         conversation_id: str = "default",
         *,
         speak: bool = False,
+        context: Context | None = None,
     ) -> PipelineResult:
-        """The text path (push-to-talk typed, the dashboard, `hearth voice say`)."""
+        """The text path (push-to-talk typed, the dashboard, `hearth voice say`).
+
+        Actions run with `context`'s rights (the speaker); without one, the satellite's role.
+        """
         lang = language if language in LANGUAGES else detect_language(text)
         await self._async_flush_rebuild()
-        return await self._async_handle(text, lang, conversation_id, speak=speak, timings={})
+        return await self._async_handle(
+            text, lang, conversation_id, speak=speak, timings={}, context=context
+        )
 
     async def async_process_audio(
         self,
@@ -179,10 +185,15 @@ class VoicePipeline:
         wake: WakeMode = "auto",
         conversation_id: str = "default",
         speak: bool = True,
+        context: Context | None = None,
     ) -> PipelineResult:
         """Run a whole recording (16 kHz 16-bit mono PCM) through the pipeline."""
         return await self.async_process_stream(
-            async_iter_chunks(pcm), wake=wake, conversation_id=conversation_id, speak=speak
+            async_iter_chunks(pcm),
+            wake=wake,
+            conversation_id=conversation_id,
+            speak=speak,
+            context=context,
         )
 
     async def async_process_stream(
@@ -193,6 +204,7 @@ class VoicePipeline:
         conversation_id: str = "default",
         speak: bool = True,
         on_wake: Callable[[WakeDetection], Any] | None = None,
+        context: Context | None = None,
     ) -> PipelineResult:
         """Listen to a live stream of 16 kHz 16-bit mono PCM chunks until one command is heard.
 
@@ -274,6 +286,7 @@ class VoicePipeline:
             speak=speak,
             timings=timings,
             end_of_speech=end_of_speech,
+            context=context,
         )
         return replace(result, wake=listener.wake, confidence=transcript.confidence)
 
@@ -331,6 +344,7 @@ class VoicePipeline:
         speak: bool,
         timings: dict[str, float],
         end_of_speech: float | None = None,
+        context: Context | None = None,
     ) -> PipelineResult:
         conversation = self.conversations.setdefault(cid, Conversation())
         match = self.recognizers[language].recognize(text)
@@ -366,7 +380,9 @@ class VoicePipeline:
             )
             reply_text = reply(plan.confirm_key, language, **plan.reply_values)
         else:
-            actions, error = await self._async_execute(plan, cid, end_of_speech, timings)
+            actions, error = await self._async_execute(
+                plan, cid, end_of_speech, timings, context or self.satellite_context()
+            )
             reply_text = (
                 reply("failed", language, error=error)
                 if error
@@ -429,11 +445,24 @@ class VoicePipeline:
             return planner.plan(replace(again, language=match.language)), again
         return planner.plan(match), match
 
+    def satellite_context(self) -> Context:
+        """The rights of an unknown speaker at a microphone: the satellite's configured role."""
+        return Context(
+            origin="voice",
+            role=self.settings.satellite_role,
+            areas=tuple(self.settings.satellite_areas),
+        )
+
     async def _async_execute(
-        self, plan: Plan, cid: str, end_of_speech: float | None, timings: dict[str, float]
+        self,
+        plan: Plan,
+        cid: str,
+        end_of_speech: float | None,
+        timings: dict[str, float],
+        context: Context,
     ) -> tuple[tuple[ServiceAction, ...], str | None]:
         done: list[ServiceAction] = []
-        context = Context(origin="voice")
+        context = context.child("voice")
         for action in plan.actions:
             domain, service = action.service.split(".", 1)
             called = time.perf_counter()

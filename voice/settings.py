@@ -24,6 +24,15 @@ CONFIG_SCHEMA = Schema(
         ),
         "confirm_timeout": Field("float", min=1, max=120, default=10.0),
         "end_silence": Field("float", min=0.1, max=3, default=0.5),
+        "satellite_role": Field(
+            "enum",
+            choices=("admin", "member", "guest"),
+            default="member",
+            description="rights of whoever speaks to a microphone or satellite (unknown speaker)",
+        ),
+        "satellite_areas": Field(
+            "str_list", default=[], description="rooms a guest-role satellite may control"
+        ),
         "wyoming_port": Field("int", min=0, max=65535, default=0, description="0 = off"),
         "wyoming_host": Field("str", default="127.0.0.1"),
         "tts_speed": Field("int", min=80, max=400, default=165),
@@ -54,6 +63,8 @@ class VoiceSettings:
     wyoming_host: str = "127.0.0.1"
     tts_speed: int = 165
     stream_decode: bool = False
+    satellite_role: str = "member"
+    satellite_areas: tuple[str, ...] = ()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> VoiceSettings:

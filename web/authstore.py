@@ -8,9 +8,10 @@ import json
 import secrets
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import sqlite_utils
 
@@ -20,7 +21,7 @@ from .errors import BadRequest, Conflict, NotFound
 from .passwords import MIN_PASSWORD_LENGTH, async_hash_password, async_verify_password
 from .users import ROLES, Role, User
 
-__all__ = ["AccessToken", "AuthStore", "Session"]
+__all__ = ["AccessToken", "AuthChange", "AuthStore", "Session"]
 
 SESSION_LIFETIME = 30 * 86400.0
 TOKEN_PREFIX = "hth_"
@@ -88,6 +89,20 @@ class AccessToken:
         }
 
 
+# -- permissions: who must lose access at once (open websockets listen) --------------------
+@dataclass(frozen=True, slots=True)
+class AuthChange:
+    """A change that takes rights away: a user deleted or re-roled, a token or session revoked."""
+
+    kind: Literal["user_deleted", "user_changed", "token_revoked", "session_revoked"]
+    user_id: str
+    token_id: str | None = None
+    session_id: str | None = None  # None with session_revoked: every session of the user
+
+
+AuthListener = Callable[[AuthChange], None]
+
+
 class AuthStore:
     """Keeps auth data in memory for fast checks and writes every change through to SQLite."""
 
@@ -97,6 +112,21 @@ class AuthStore:
         self._hashes: dict[str, str] = {}
         self._sessions: dict[str, Session] = {}
         self._tokens: dict[str, AccessToken] = {}
+        self._listeners: list[AuthListener] = []
+
+    def add_listener(self, listener: AuthListener) -> Callable[[], None]:
+        """Call `listener` after every change that takes rights away; returns the remover."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def session_alive(self, session_id: str) -> bool:
+        """Whether a session (by id) is still signed in."""
+        session = self._sessions.get(session_id)
+        return session is not None and session.expires_at > time.time()
+
+    def _changed(self, change: AuthChange) -> None:
+        for listener in list(self._listeners):
+            listener(change)
 
     async def async_open(self) -> None:
         """Open, migrate and load."""
@@ -199,8 +229,11 @@ class AuthStore:
             _check_password(password)
             password_hash = await async_hash_password(password)
         await self.database.async_run(_insert_user, user, password_hash)
+        old = self._users[user_id]
         self._users[user_id] = user
         self._hashes[user_id] = password_hash
+        if (old.role, old.areas) != (user.role, user.areas):
+            self._changed(AuthChange("user_changed", user_id))
         if password is not None:
             # A new password signs the user out everywhere else.
             await self.async_remove_sessions(user_id)
@@ -220,6 +253,7 @@ class AuthStore:
             del self._sessions[key]
         for key in [k for k, t in self._tokens.items() if t.user_id == user_id]:
             del self._tokens[key]
+        self._changed(AuthChange("user_deleted", user_id))
 
     async def async_check_password(self, username: str, password: str) -> User | None:
         """Return the user if the password is right (constant work when the user is unknown)."""
@@ -262,14 +296,17 @@ class AuthStore:
 
     async def async_remove_session(self, session_id: str) -> None:
         """Sign a session out."""
-        self._sessions.pop(session_id, None)
+        session = self._sessions.pop(session_id, None)
         await self.database.async_run(_delete_where, "sessions", "id", session_id)
+        if session is not None:
+            self._changed(AuthChange("session_revoked", session.user_id, session_id=session_id))
 
     async def async_remove_sessions(self, user_id: str) -> None:
         """Sign a user out everywhere."""
         for key in [k for k, s in self._sessions.items() if s.user_id == user_id]:
             del self._sessions[key]
         await self.database.async_run(_delete_where, "sessions", "user_id", user_id)
+        self._changed(AuthChange("session_revoked", user_id))
 
     # -- tokens -------------------------------------------------------------------------
     async def async_create_token(self, user: User, name: str) -> tuple[str, AccessToken]:
@@ -303,6 +340,7 @@ class AuthStore:
             raise NotFound(f"unknown token {token_id!r}")
         del self._tokens[token.token_hash]
         await self.database.async_run(_delete_where, "tokens", "id", token_id)
+        self._changed(AuthChange("token_revoked", token.user_id, token_id=token_id))
 
     async def async_touch_token(self, token: AccessToken) -> None:
         """Record that a token was used (at most every few minutes)."""

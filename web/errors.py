@@ -11,6 +11,7 @@ from hub.errors import (
     InvalidEntityId,
     InvalidServiceData,
     NotSupported,
+    PermissionDenied,
     UnknownService,
 )
 
@@ -19,6 +20,7 @@ __all__ = [
     "BadRequest",
     "Conflict",
     "Forbidden",
+    "MisdirectedHost",
     "NotFound",
     "RateLimited",
     "Unauthorized",
@@ -52,6 +54,13 @@ class Forbidden(ApiError):
 
     code = "forbidden"
     status = 403
+
+
+class MisdirectedHost(ApiError):
+    """The Host header names someone else (DNS rebinding, or a name the owner has not added)."""
+
+    code = "unknown_host"
+    status = 421
 
 
 class NotFound(ApiError):
@@ -90,6 +99,7 @@ class Unavailable(ApiError):
 
 
 _STATUS: tuple[tuple[type[HearthError], int], ...] = (
+    (PermissionDenied, 403),
     (InvalidServiceData, 400),
     (InvalidEntityId, 400),
     (ConfigError, 400),

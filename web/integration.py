@@ -37,6 +37,15 @@ class WebIntegration(Integration):
             "mdns": Field("bool", default=True, description="announce _hearth._tcp on the LAN"),
             "login_max_failures": Field("int", min=1, max=1000, default=5),
             "login_window": Field("float", min=1, max=86400, default=300.0),
+            "allowed_hosts": Field(
+                "str_list",
+                default=[],
+                description="extra host names the dashboard answers to (besides its addresses,"
+                " its mDNS name and localhost)",
+            ),
+            "header_timeout": Field(
+                "float", min=0.5, max=300, default=10.0, description="seconds to send headers"
+            ),
         }
     )
 
@@ -53,14 +62,19 @@ class WebIntegration(Integration):
             mdns=cfg.get("mdns", True),
             login_max_failures=cfg.get("login_max_failures", 5),
             login_window=cfg.get("login_window", 300.0),
+            allowed_hosts=tuple(cfg.get("allowed_hosts", ())),
+            header_timeout=cfg.get("header_timeout", 10.0),
         )
 
     async def async_setup(self) -> None:
         await self.server.async_start()
         self.hub.data[DATA_KEY] = self.server
         note = f"dashboard {self.server.dashboard_url}"
-        if not self.server.store.onboarded:
-            note += " (first visit creates the owner account)"
+        onboarding = self.server.onboarding
+        if onboarding.blocked:
+            note += " (onboarding refused: the auth database lost its users, see the log)"
+        elif onboarding.code is not None:
+            note += f" (first visit creates the owner account; setup code {onboarding.code})"
         self.hub.ready_notes.append(note)
 
     async def async_teardown(self) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from .authstore import Session
+from .authstore import AccessToken, Session
 from .users import User
 
-__all__ = ["AUTH", "SESSION", "USER"]
+__all__ = ["AUTH", "SESSION", "TOKEN", "USER"]
 
 USER = web.RequestKey("user", User)
 SESSION = web.RequestKey("session", Session)
+TOKEN = web.RequestKey("token", AccessToken)
 AUTH = web.RequestKey("auth", str)  # "session" or "token"

@@ -10,8 +10,8 @@ from aiohttp import hdrs, web
 
 from hub.errors import HearthError
 
-from .errors import Forbidden, RateLimited, Unauthorized, status_of
-from .keys import AUTH, SESSION, USER
+from .errors import Forbidden, MisdirectedHost, RateLimited, Unauthorized, status_of
+from .keys import AUTH, SESSION, TOKEN, USER
 from .routing import json_response
 
 if TYPE_CHECKING:
@@ -22,6 +22,7 @@ __all__ = [
     "CSRF_HEADER",
     "check_origin",
     "own_origin",
+    "set_security_headers",
     "set_session_cookie",
 ]
 
@@ -61,16 +62,15 @@ def build_middlewares(server: WebServer) -> list[Callable[..., Awaitable[web.Str
             return json_response({"code": "internal_error", "message": "internal error"}, 500)
 
     @web.middleware
-    async def headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-        response = await handler(request)
-        if not response.prepared:
-            response.headers.setdefault("Content-Security-Policy", _CSP)
-            response.headers.setdefault("X-Content-Type-Options", "nosniff")
-            response.headers.setdefault("X-Frame-Options", "DENY")
-            response.headers.setdefault("Referrer-Policy", "same-origin")
-            if request.path.startswith("/api/"):
-                response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    async def hosts(request: web.Request, handler: Handler) -> web.StreamResponse:
+        # Checked before anything else: a page on evil.example whose name now resolves to the
+        # hub (DNS rebinding) is same-origin to the browser, so Origin checks cannot see it.
+        if not server.hosts.allows(request.headers.get(hdrs.HOST)):
+            raise MisdirectedHost(
+                f"this hub does not answer to {request.host!r}; the owner can add the name to"
+                " `web: allowed_hosts` in the configuration"
+            )
+        return await handler(request)
 
     @web.middleware
     async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -83,6 +83,7 @@ def build_middlewares(server: WebServer) -> list[Callable[..., Awaitable[web.Str
             if token is None or user is None:
                 raise Unauthorized("invalid access token")
             request[USER] = user
+            request[TOKEN] = token
             request[AUTH] = "token"
             server.hub.async_create_task(store.async_touch_token(token), "web-touch-token")
         else:
@@ -103,7 +104,19 @@ def build_middlewares(server: WebServer) -> list[Callable[..., Awaitable[web.Str
             check_origin(server, request, websocket=is_ws)
         return await handler(request)
 
-    return [errors, headers, auth]
+    return [errors, hosts, auth]
+
+
+async def set_security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """On every response (errors and 404s too): security headers, and no version disclosure."""
+    headers = response.headers
+    headers["Server"] = "Hearth"
+    headers.setdefault("Content-Security-Policy", _CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if request.path.startswith("/api/"):
+        headers.setdefault("Cache-Control", "no-store")
 
 
 def own_origin(request: web.Request) -> str:

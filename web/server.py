@@ -8,17 +8,19 @@ import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
+from aiohttp import web, web_response
 
 from .api import auth, home, pairing, rules, users, voice
-from .authstore import AuthStore
+from .authstore import AuthChange, AuthStore
 from .errors import Unavailable
+from .hosts import HostAllowList
 from .mdns import MdnsAnnouncer
+from .onboarding import Onboarding, create_private
 from .openapi import build_openapi
 from .qr import qr_svg
 from .ratelimit import LoginRateLimiter
 from .routing import ApiRequest, ApiRoute, json_response, make_handler
-from .security import build_middlewares
+from .security import build_middlewares, set_security_headers
 from .stream import StateStream
 from .voice_bridge import VOICE_KEY, async_handle_voice_stream
 from .websocket import WebSocketConnection, async_handle_websocket
@@ -29,6 +31,9 @@ if TYPE_CHECKING:
 __all__ = ["STATIC_DIR", "WebServer"]
 
 _LOGGER = logging.getLogger(__name__)
+# aiohttp answers malformed requests itself (before any app hook) with `Server: Python/x
+# aiohttp/y`; its default is a module global read at each response. No version disclosure.
+web_response.SERVER_SOFTWARE = "Hearth"  # type: ignore[attr-defined]
 STATIC_DIR = Path(__file__).parent / "static"
 AUTH_DB = "auth.db"
 
@@ -48,6 +53,8 @@ class WebServer:
         mdns: bool = True,
         login_max_failures: int = 5,
         login_window: float = 300.0,
+        allowed_hosts: tuple[str, ...] = (),
+        header_timeout: float = 10.0,
     ) -> None:
         self.hub = hub
         self.host = host
@@ -57,9 +64,15 @@ class WebServer:
         self.public_url = public_url
         self.mdns_enabled = mdns
         self.store = AuthStore(hub.config_dir / AUTH_DB)
+        self.onboarding = Onboarding(hub, hub.config_dir / AUTH_DB)
+        self.hosts = HostAllowList(allowed_hosts)
+        # Also the time a client gets to send a request's headers (slowloris).
+        self.header_timeout = header_timeout
         self.limiter = LoginRateLimiter(login_max_failures, login_window)
         self.stream = StateStream(hub)
         self.connections: set[WebSocketConnection] = set()
+        # Commands that hold the loop for long (encoding every state) run one at a time.
+        self.heavy_commands = asyncio.Semaphore(1)
         self.onboarding_lock = asyncio.Lock()
         self.routes: list[ApiRoute] = [
             *auth.ROUTES,
@@ -93,12 +106,25 @@ class WebServer:
         self._runner: web.AppRunner | None = None
         self._mdns: MdnsAnnouncer | None = None
         self._mdns_task: asyncio.Task[None] | None = None
+        self._unlisten: Any = None
 
     async def async_start(self) -> None:
         """Open the auth store and start serving."""
+        path = self.hub.config_dir / AUTH_DB
+        await self.hub.async_add_executor_job(self.onboarding.inspect)
+        await self.hub.async_add_executor_job(create_private, path)
         await self.store.async_open()
+        await self.onboarding.async_prepare(self.store)
+        self._unlisten = self.store.add_listener(self._on_auth_change)
+        # Every service call made for a user runs with that user's current role.
+        self.hub.services.users = self._principal
         self.stream.start()
-        self._runner = web.AppRunner(self.build_app(), access_log=None, shutdown_timeout=2.0)
+        self._runner = web.AppRunner(
+            self.build_app(),
+            access_log=None,
+            shutdown_timeout=2.0,
+            keepalive_timeout=self.header_timeout,
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
         await site.start()
@@ -107,6 +133,9 @@ class WebServer:
             self.port = server.sockets[0].getsockname()[1]
         address = lan_address() if self.host in ("0.0.0.0", "") else self.host
         self.dashboard_url = self.public_url or f"http://{_url_host(address)}:{self.port}"
+        await self.hub.async_add_executor_job(
+            self.hosts.learn, self.host, address, self.public_url, self.allowed_origins
+        )
         if self.mdns_enabled and "zeroconf" not in self.hub.integrations:
             self._mdns = MdnsAnnouncer(self.hub.config.name, _ipv4(address), self.port)
             # mDNS probing takes about a second; the hub is ready without waiting for it.
@@ -119,6 +148,11 @@ class WebServer:
             await asyncio.gather(self._mdns_task, return_exceptions=True)
         if self._mdns is not None:
             await self._mdns.async_stop()
+        if self.hub.services.users == self._principal:
+            self.hub.services.users = None
+        if self._unlisten is not None:
+            self._unlisten()
+            self._unlisten = None
         for conn in list(self.connections):
             await conn.ws.close(code=1001, message=b"hub stopping")
         self.stream.stop()
@@ -130,6 +164,7 @@ class WebServer:
     def build_app(self) -> web.Application:
         """The aiohttp application."""
         app = web.Application(middlewares=build_middlewares(self), client_max_size=1 << 20)
+        app.on_response_prepare.append(set_security_headers)
         for route in self.routes:
             app.router.add_route(route.method, route.path, make_handler(self, route))
         app.router.add_get("/api/websocket", self._websocket)
@@ -142,6 +177,16 @@ class WebServer:
         """Whether the hold-to-talk microphone can be used."""
         pipeline = self.hub.data.get(VOICE_KEY)
         return pipeline is not None and hasattr(pipeline, "async_process_stream")
+
+    def _principal(self, user_id: str) -> Any:
+        user = self.store.get_user(user_id)
+        return None if user is None else user.principal()
+
+    def _on_auth_change(self, change: AuthChange) -> None:
+        # Rights were taken away: sockets opened with them close now, not at their next frame.
+        for conn in list(self.connections):
+            if conn.affected_by(change):
+                conn.revoke(change.kind.replace("_", " "))
 
     # -- handlers -----------------------------------------------------------------------
     async def _index(self, request: web.Request) -> web.StreamResponse:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
+
+from hub.permissions import ROLES, Principal, Role, role_at_least
 
 if TYPE_CHECKING:
     from hub.core import Hub
 
 __all__ = ["ROLES", "Role", "User"]
-
-Role = Literal["admin", "member", "guest"]
-ROLES: tuple[Role, ...] = ("admin", "member", "guest")
-_RANK = {"guest": 0, "member": 1, "admin": 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,13 +32,17 @@ class User:
 
     def has_role(self, role: Role) -> bool:
         """True if this user's role is at least `role`."""
-        return _RANK[self.role] >= _RANK[role]
+        return role_at_least(self.role, role)
 
     def can_see(self, hub: Hub, entity_id: str) -> bool:
         """Whether this user may see (and control) an entity."""
         if self.role != "guest":
             return True
         return hub.registry.entity_area_id(entity_id) in self.areas
+
+    def principal(self) -> Principal:
+        """The rights service calls made for this user run with."""
+        return Principal(self.id, self.role, self.areas)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (never includes the password hash)."""

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
-from hub.context import Context
 from hub.json import json_dumps, json_loads
 
+from .calls import user_context
 from .errors import Forbidden, Unauthorized, Unavailable
 from .keys import USER
 
@@ -50,13 +50,15 @@ async def async_process_text(
     pipeline = hub.data.get(VOICE_KEY)
     if pipeline is not None and hasattr(pipeline, "async_process_text"):
         result = result_dict(
-            await pipeline.async_process_text(text, language, f"web-{user.id[:8]}")
+            await pipeline.async_process_text(
+                text, language, f"web-{user.id[:8]}", context=user_context(user, "voice_console")
+            )
         )
     elif hub.services.has_service("voice", "process_text"):
         data: dict[str, Any] = {"text": text}
         if language:
             data["language"] = language
-        context = Context(user_id=user.id, origin="voice_console")
+        context = user_context(user, "voice_console")
         result = result_dict(
             await hub.services.async_call("voice", "process_text", data, context=context)
         )
@@ -85,7 +87,11 @@ async def async_handle_voice_stream(server: WebServer, request: web.Request) -> 
     reader = asyncio.get_running_loop().create_task(_read(ws, queue))
     try:
         result = await pipeline.async_process_stream(
-            _chunks(queue), wake="off", conversation_id=f"web-{user.id[:8]}", speak=False
+            _chunks(queue),
+            wake="off",
+            conversation_id=f"web-{user.id[:8]}",
+            speak=False,
+            context=user_context(user, "voice_console"),
         )
         payload = result_dict(result)
         payload.setdefault("timings", {})["total"] = round(time.perf_counter() - started, 4)

@@ -14,10 +14,12 @@ from hub.bus import Event
 from hub.const import EVENT_NOTIFICATION, EVENT_REGISTRY_UPDATED
 from hub.errors import HearthError
 from hub.json import json_bytes, json_loads
+from hub.notifications import audience_from_event
 
+from .authstore import AccessToken, AuthChange, Session
 from .calls import async_call_service, visible_states
-from .errors import BadRequest, Forbidden, NotFound
-from .keys import USER
+from .errors import BadRequest, Forbidden, NotFound, Unavailable
+from .keys import SESSION, TOKEN, USER
 from .stream import StateSubscription
 from .users import User
 
@@ -29,6 +31,14 @@ __all__ = ["WebSocketConnection", "async_handle_websocket"]
 _LOGGER = logging.getLogger(__name__)
 AUTH_TIMEOUT = 10.0
 MAX_OUTBOX = 20_000
+# A client may have this many bytes queued for it before it counts as too slow.
+MAX_OUTBOX_BYTES = 8 << 20
+# Commands of one client running at once; further frames wait unread (TCP pushes back).
+MAX_INFLIGHT = 4
+CLOSE_TIMEOUT = 2.0
+# A script opening sockets without end is refused past this (a home has a few phones,
+# tablets and scripts); with the per-socket byte cap it bounds what clients can queue.
+MAX_CONNECTIONS = 500
 MAX_BATCH = 512
 MAX_SUBSCRIPTIONS = 100
 # Events a member may subscribe to; admins may subscribe to any type (pairing is admin-only).
@@ -45,9 +55,14 @@ _GUEST_EVENTS = frozenset({EVENT_NOTIFICATION})
 
 async def async_handle_websocket(server: WebServer, request: web.Request) -> web.WebSocketResponse:
     """Upgrade and serve one client until it leaves."""
+    if len(server.connections) >= MAX_CONNECTIONS:
+        raise Unavailable("too many open websockets; try again later")
     ws = web.WebSocketResponse(heartbeat=30, max_msg_size=1 << 20)
     await ws.prepare(request)
-    conn = WebSocketConnection(server, ws, request.get(USER))
+    conn = WebSocketConnection(
+        server, ws, request.get(USER), request.get(TOKEN), request.get(SESSION)
+    )
+    conn.transport = request.transport  # type: ignore[assignment]
     server.connections.add(conn)
     try:
         await conn.async_run()
@@ -60,12 +75,25 @@ async def async_handle_websocket(server: WebServer, request: web.Request) -> web
 class WebSocketConnection:
     """One client: reads commands, writes results and events through a bounded outbox."""
 
-    def __init__(self, server: WebServer, ws: web.WebSocketResponse, user: User | None) -> None:
+    def __init__(
+        self,
+        server: WebServer,
+        ws: web.WebSocketResponse,
+        user: User | None,
+        token: AccessToken | None = None,
+        session: Session | None = None,
+    ) -> None:
         self.server = server
         self.hub = server.hub
         self.ws = ws
         self.user = user
+        self.token = token
+        self.session = session
+        self.revoked = False
+        self.transport: asyncio.Transport | None = None
+        self._slots = asyncio.Semaphore(MAX_INFLIGHT)
         self._outbox: collections.deque[bytes] = collections.deque()
+        self._outbox_bytes = 0
         self._wake = asyncio.Event()
         self._subs: dict[int, Callable[[], None]] = {}
         self._writer: asyncio.Task[None] | None = None
@@ -80,8 +108,15 @@ class WebSocketConnection:
             assert self.user is not None
             self.send({"type": "auth_ok", "user": self.user.as_dict()})
             async for msg in self.ws:
+                if self._overflowed:
+                    break
+                if self.revoked or not self._still_allowed():
+                    self.revoke("access revoked")
+                    break
                 if msg.type == WSMsgType.TEXT:
-                    # Commands run side by side: a slow device must not hold up a ping.
+                    # Commands run side by side (a slow device must not hold up a ping), but
+                    # only a few at once: the next frame is read when a slot frees up.
+                    await self._slots.acquire()
                     self.hub.async_create_task(self._async_command(msg.data), "ws-command")
                 elif msg.type == WSMsgType.BINARY:
                     self.send(
@@ -104,16 +139,54 @@ class WebSocketConnection:
 
     def deliver(self, data: bytes) -> None:
         """Queue an already encoded message; a client that falls too far behind is dropped."""
-        if self._overflowed:
+        if self._overflowed or self.revoked:
             return
-        if len(self._outbox) >= MAX_OUTBOX:
+        # One message larger than the byte cap still goes out when nothing else is waiting.
+        too_many_bytes = self._outbox and self._outbox_bytes + len(data) > MAX_OUTBOX_BYTES
+        if len(self._outbox) >= MAX_OUTBOX or too_many_bytes:
             self._overflowed = True
-            _LOGGER.warning("Websocket client too slow (%d queued); closing it", len(self._outbox))
+            _LOGGER.warning(
+                "Websocket client too slow (%d messages, %d bytes queued); closing it",
+                len(self._outbox),
+                self._outbox_bytes,
+            )
             self._outbox.clear()
-            self.hub.async_create_task(self.ws.close(code=1013, message=b"too slow"), "ws-close")
+            self._outbox_bytes = 0
+            self.hub.async_create_task(self._async_close(1013, "too slow"), "ws-close")
             return
         self._outbox.append(data)
+        self._outbox_bytes += len(data)
         self._wake.set()
+
+    def affected_by(self, change: AuthChange) -> bool:
+        """Whether an auth change takes this client's access away."""
+        if self.user is None or change.user_id != self.user.id:
+            return False
+        if change.kind == "token_revoked":
+            return self.token is not None and self.token.id == change.token_id
+        if change.kind == "session_revoked":
+            return self.session is not None and change.session_id in (None, self.session.id)
+        return True
+
+    def revoke(self, reason: str) -> None:
+        """Stop serving this client at once: no more commands, no more events, close."""
+        if self.revoked:
+            return
+        self.revoked = True
+        self.close_subscriptions()
+        self._outbox.clear()
+        self._outbox_bytes = 0
+        _LOGGER.info("Closing websocket of %s: %s", self.user and self.user.username, reason)
+        self.hub.async_create_task(self._async_close(4003, reason), "ws-revoke")
+
+    async def _async_close(self, code: int, reason: str) -> None:
+        # A client that reads nothing never takes the close frame: then drop the connection.
+        try:
+            async with asyncio.timeout(CLOSE_TIMEOUT):
+                await self.ws.close(code=code, message=reason.encode()[:120])
+        except TimeoutError:
+            if self.transport is not None:
+                self.transport.abort()
 
     def close_subscriptions(self) -> None:
         """Remove every subscription of this client."""
@@ -135,6 +208,7 @@ class WebSocketConnection:
             token = store.token_for(token_text)
             if token is not None:
                 self.user = store.get_user(token.user_id)
+                self.token = token
         if self.user is None:
             self.send({"type": "auth_invalid", "message": "invalid access token"})
             await self._async_flush()
@@ -142,7 +216,26 @@ class WebSocketConnection:
             return False
         return True
 
+    def _still_allowed(self) -> bool:
+        # Events close revoked sockets at once; this re-check per message is the backstop.
+        store = self.server.store
+        assert self.user is not None
+        current = store.get_user(self.user.id)
+        if current is None or (current.role, current.areas) != (self.user.role, self.user.areas):
+            return False
+        if self.token is not None and store.get_token(self.token.id) is None:
+            return False
+        return self.session is None or store.session_alive(self.session.id)
+
     async def _async_command(self, text: str) -> None:
+        try:
+            await self._async_run_command(text)
+        finally:
+            self._slots.release()
+
+    async def _async_run_command(self, text: str) -> None:
+        if self.revoked:
+            return
         try:
             msg = json_loads(text)
         except ValueError:
@@ -171,7 +264,11 @@ class WebSocketConnection:
             error = {"code": "internal_error", "message": "internal error"}
             self.send({"id": msg_id, "type": "result", "success": False, "error": error})
         else:
-            self.send({"id": msg_id, "type": "result", "success": True, "result": result})
+            if isinstance(result, _Encoded):
+                head = b'{"id":%d,"type":"result","success":true,"result":' % msg_id
+                self.deliver(head + result.data + b"}")
+            else:
+                self.send({"id": msg_id, "type": "result", "success": True, "result": result})
 
     async def _write_loop(self) -> None:
         outbox = self._outbox
@@ -186,6 +283,7 @@ class WebSocketConnection:
                         # Coalesce a backlog into one array frame: far fewer syscalls.
                         count = min(len(outbox), MAX_BATCH)
                         frame = b"[" + b",".join([outbox.popleft() for _ in range(count)]) + b"]"
+                    self._outbox_bytes = max(0, self._outbox_bytes - len(frame))
                     await self.ws.send_frame(frame, WSMsgType.TEXT)
         except (ConnectionError, RuntimeError):
             pass
@@ -198,6 +296,10 @@ class WebSocketConnection:
             await asyncio.sleep(0.01)
         if self._writer is not None:
             self._writer.cancel()
+
+    def principal(self) -> Any:
+        """The current rights of this client's user."""
+        return self._user().principal()
 
     def _user(self) -> User:
         assert self.user is not None
@@ -218,8 +320,20 @@ async def _ping(conn: WebSocketConnection, msg_id: int, msg: dict[str, Any]) -> 
     return "pong"
 
 
+class _Encoded:
+    """A result already encoded as JSON."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
 async def _get_states(conn: WebSocketConnection, msg_id: int, msg: dict[str, Any]) -> Any:
-    return visible_states(conn.hub, conn._user())
+    # Encoding every state holds the loop for milliseconds; only a few run hub-wide at once,
+    # so a flood of these from any number of clients cannot keep others waiting long.
+    async with conn.server.heavy_commands:
+        return _Encoded(json_bytes(visible_states(conn.hub, conn._user())))
 
 
 async def _subscribe_states(conn: WebSocketConnection, msg_id: int, msg: dict[str, Any]) -> Any:
@@ -248,8 +362,11 @@ async def _subscribe_events(conn: WebSocketConnection, msg_id: int, msg: dict[st
     if event_type == "state_changed":
         raise BadRequest("use subscribe_states for state changes")
     prefix = b'{"id":%d,"type":"event","event":' % msg_id
+    notification = event_type == EVENT_NOTIFICATION
 
     def forward(event: Event) -> None:
+        if notification and not audience_from_event(event.data).includes(conn.principal()):
+            return
         try:
             conn.deliver(prefix + json_bytes(event.as_dict()) + b"}")
         except TypeError:

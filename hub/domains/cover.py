@@ -29,6 +29,9 @@ class CoverEntity(Entity):
         ),
     )
     properties: ClassVar = (Property("current_position", "int", "%"),)
+    # Opening a garage door or gate lets people in: as risky as unlocking.
+    _RISKY_CLASSES: ClassVar = frozenset({"garage", "gate", "door"})
+    _OPENING: ClassVar = frozenset({"open_cover", "set_cover_position", "toggle", "turn_on"})
 
     cover_state: str | None = None
     current_position: int | None = None
@@ -36,6 +39,12 @@ class CoverEntity(Entity):
     @property
     def state(self) -> str | None:
         return self.cover_state
+
+    def is_risky(self, command: str) -> bool:
+        """Opening a garage door, gate or door is risky; blinds are not."""
+        if self.device_class in self._RISKY_CLASSES and command in self._OPENING:
+            return True
+        return super().is_risky(command)
 
     @property
     def state_attributes(self) -> dict[str, Any]:

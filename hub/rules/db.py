@@ -30,7 +30,12 @@ def _v1(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX traces_rule ON traces (rule_id, seq)")
 
 
-MIGRATIONS = (_v1,)
+def _v2_author(db: sqlite_utils.Database) -> None:
+    # Whose rights a dashboard rule runs with; NULL for rules written before this was recorded.
+    db.execute("ALTER TABLE rules ADD COLUMN author TEXT")
+
+
+MIGRATIONS = (_v1, _v2_author)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +46,7 @@ class StoredRule:
     yaml: str
     created: float
     updated: float
+    author: str | None = None
 
 
 class RulesDatabase:
@@ -63,20 +69,23 @@ class RulesDatabase:
         """Every dashboard rule."""
 
         def read(db: sqlite_utils.Database) -> list[StoredRule]:
-            rows = db.execute("SELECT id, yaml, created, updated FROM rules ORDER BY created, id")
+            rows = db.execute(
+                "SELECT id, yaml, created, updated, author FROM rules ORDER BY created, id"
+            )
             return [StoredRule(*row) for row in rows.fetchall()]
 
         return await self.db.async_run(read)
 
-    async def async_put_rule(self, rule_id: str, yaml_text: str) -> None:
-        """Create or replace a dashboard rule."""
+    async def async_put_rule(self, rule_id: str, yaml_text: str, author: str | None = None) -> None:
+        """Create or replace a dashboard rule (`author`: the user whose rights it runs with)."""
 
         def write(db: sqlite_utils.Database) -> None:
             now = time.time()
             db.execute(
-                "INSERT INTO rules (id, yaml, created, updated) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT(id) DO UPDATE SET yaml = excluded.yaml, updated = excluded.updated",
-                [rule_id, yaml_text, now, now],
+                "INSERT INTO rules (id, yaml, created, updated, author) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT(id) DO UPDATE SET yaml = excluded.yaml, updated = excluded.updated,"
+                " author = excluded.author",
+                [rule_id, yaml_text, now, now, author],
             )
 
         await self.db.async_run(write)

@@ -58,7 +58,9 @@ class RulesIntegration(Integration):
         await self.manager.async_start()
         self.hub.data[DATA_KEY] = self.manager
         services = self.hub.services
-        services.async_register("rules", "reload", self._reload, description="Re-read rules.yaml")
+        services.async_register(
+            "rules", "reload", self._reload, description="Re-read rules.yaml", access="admin"
+        )
         services.async_register(
             "rules",
             "trigger",
@@ -70,12 +72,18 @@ class RulesIntegration(Integration):
                 }
             ),
             description="Run a rule now",
+            access="admin",
         )
         services.async_register(
-            "rules", "turn_on", self._turn_on, _RULE_ID, description="Enable a rule"
+            "rules", "turn_on", self._turn_on, _RULE_ID, description="Enable a rule", access="admin"
         )
         services.async_register(
-            "rules", "turn_off", self._turn_off, _RULE_ID, description="Disable a rule"
+            "rules",
+            "turn_off",
+            self._turn_off,
+            _RULE_ID,
+            description="Disable a rule",
+            access="admin",
         )
 
     async def async_teardown(self) -> None:

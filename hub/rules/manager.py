@@ -50,6 +50,7 @@ class RuleInfo:
     running: int
     last_triggered: float | None
     errors: tuple[str, ...]
+    author: str | None = None  # user id whose rights it runs with (dashboard rules)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -127,7 +128,7 @@ class RuleManager:
             if config.id in self._rules:
                 _LOGGER.error("Dashboard rule %s clashes with rules.yaml; not loaded", config.id)
                 continue
-            self._add(config, DASHBOARD)
+            self._add(config, DASHBOARD, stored.author)
         _LOGGER.info("Loaded %d rules", len(self._rules))
         self._unsub_loaded = self.hub.bus.async_listen(EVENT_INTEGRATION_LOADED, self._on_loaded)
 
@@ -157,8 +158,11 @@ class RuleManager:
         """Check one rule's YAML without saving it; raises RulesInvalid with located issues."""
         return await self._async_parse_one(yaml_text, None)
 
-    async def async_create(self, yaml_text: str) -> RuleInfo:
-        """Add a dashboard rule from YAML text (one mapping with id, triggers, actions)."""
+    async def async_create(self, yaml_text: str, author: str | None = None) -> RuleInfo:
+        """Add a dashboard rule from YAML text (one mapping with id, triggers, actions).
+
+        `author` is the user id whose rights its runs have.
+        """
         async with self._lock:
             config = await self._async_parse_one(yaml_text, None)
             if config.id in self._rules:
@@ -174,13 +178,18 @@ class RuleManager:
                         )
                     ]
                 )
-            await self.db.async_put_rule(config.id, yaml_text)
-            rule = self._add(config, DASHBOARD)
+            await self.db.async_put_rule(config.id, yaml_text, author)
+            rule = self._add(config, DASHBOARD, author)
         self._changed("created", config.id)
         return self._info(rule)
 
-    async def async_update(self, rule_id: str, yaml_text: str) -> RuleInfo:
-        """Replace a dashboard rule; the id in the text must match (rules.yaml ones are read-only)."""
+    async def async_update(
+        self, rule_id: str, yaml_text: str, author: str | None = None
+    ) -> RuleInfo:
+        """Replace a dashboard rule; the id in the text must match (rules.yaml ones are read-only).
+
+        The editor becomes the author: the rule now does what they wrote, with their rights.
+        """
         async with self._lock:
             old = self._editable(rule_id)
             config = await self._async_parse_one(yaml_text, rule_id)
@@ -196,10 +205,10 @@ class RuleManager:
                         )
                     ]
                 )
-            await self.db.async_put_rule(rule_id, yaml_text)
+            await self.db.async_put_rule(rule_id, yaml_text, author)
             old.stop()
             del self._rules[rule_id]
-            rule = self._add(config, DASHBOARD)
+            rule = self._add(config, DASHBOARD, author)
         self._changed("updated", rule_id)
         return self._info(rule)
 
@@ -285,13 +294,15 @@ class RuleManager:
         """One rule with its YAML, as a dict."""
         return self.get(rule_id).as_dict()
 
-    async def async_create_rule(self, yaml_text: str) -> dict[str, Any]:
+    async def async_create_rule(self, yaml_text: str, author: str | None = None) -> dict[str, Any]:
         """async_create, as a dict."""
-        return (await self.async_create(yaml_text)).as_dict()
+        return (await self.async_create(yaml_text, author)).as_dict()
 
-    async def async_update_rule(self, rule_id: str, yaml_text: str) -> dict[str, Any]:
+    async def async_update_rule(
+        self, rule_id: str, yaml_text: str, author: str | None = None
+    ) -> dict[str, Any]:
         """async_update, as a dict."""
-        return (await self.async_update(rule_id, yaml_text)).as_dict()
+        return (await self.async_update(rule_id, yaml_text, author)).as_dict()
 
     async def async_delete_rule(self, rule_id: str) -> None:
         """async_delete."""
@@ -328,8 +339,8 @@ class RuleManager:
             )
         return rule
 
-    def _add(self, config: RuleConfig, source: str) -> Rule:
-        rule = Rule(config, self.env, source, self._save)
+    def _add(self, config: RuleConfig, source: str, author: str | None = None) -> Rule:
+        rule = Rule(config, self.env, source, self._save, author)
         rule.enabled = self._flags.get(config.id, config.enabled)
         self._rules[config.id] = rule
         rule.attach()
@@ -416,6 +427,7 @@ class RuleManager:
             running=len(rule.controller.running),
             last_triggered=rule.last_triggered,
             errors=tuple(rule.errors),
+            author=rule.author,
         )
 
     def _on_loaded(self, _event: Event) -> None:

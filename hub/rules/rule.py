@@ -28,10 +28,19 @@ SaveTrace = Callable[[Trace], None]
 class Rule:
     """Runtime state of one rule."""
 
-    def __init__(self, config: RuleConfig, env: Env, source: str, save_trace: SaveTrace) -> None:
+    def __init__(
+        self,
+        config: RuleConfig,
+        env: Env,
+        source: str,
+        save_trace: SaveTrace,
+        author: str | None = None,
+    ) -> None:
         self.config = config
         self.env = env
         self.source = source  # "file" or "dashboard"
+        # Who wrote it (dashboard rules): its runs act with that user's current rights.
+        self.author = author
         self.enabled = config.enabled
         self.errors: list[str] = []
         self.last_triggered: float | None = None
@@ -83,10 +92,14 @@ class Rule:
     ) -> str | None:
         """Check conditions and hand the run to the run mode; returns the run id (None if not run)."""
         clock = self.env.hub.clock
+        # Runs act with the author's rights, not the rights of whoever tripped the trigger.
+        # Only admins write rules (the file is the owner's); the core lowers this to the
+        # author's current role on every call, and refuses a deleted author.
         run_context = Context(
-            user_id=context.user_id if context else None,
+            user_id=self.author,
             parent_id=context.id if context else None,
             origin=f"rule:{self.id}",
+            role="admin",
         )
         trace = Trace(new_context_id(), self.id, dict(trigger), clock.time(), run_context.id)
         self.last_triggered = trace.started

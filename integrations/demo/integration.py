@@ -51,7 +51,7 @@ class DemoIntegration(Integration):
         await self._create()
         hub = self.hub
         hub.services.async_register(
-            "demo", "reset", self._reset, description="Back to the first-run state"
+            "demo", "reset", self._reset, description="Back to the first-run state", access="admin"
         )
         hub.services.async_register(
             "demo",
@@ -66,6 +66,7 @@ class DemoIntegration(Integration):
                 }
             ),
             description="Make a simulated sensor report a value",
+            access="admin",
         )
         self._task = hub.async_create_task(self._simulation(), "demo-simulation")
 

@@ -178,6 +178,10 @@ def test_run_on_a_fresh_machine_logs_ready_and_stops_on_sigterm(tmp_path: Path) 
     assert (config / "configuration.yaml").exists()
 
 
+# URL of a served hub -> its configuration folder.
+_SERVED: dict[str, Path] = {}
+
+
 @pytest.fixture
 def running_hub(tmp_path: Path) -> Iterator[str]:
     """`hearth run` on the demo home with the API on a free local port; yields its URL."""
@@ -202,6 +206,7 @@ def running_hub(tmp_path: Path) -> Iterator[str]:
             lines.append(line)
         found = re.search(r"dashboard (http://127\.0\.0\.1:\d+)", lines[-1])
         assert found, lines[-1]
+        _SERVED[found.group(1)] = home
         yield found.group(1)
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -225,8 +230,12 @@ def post(url: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[Any, 
 
 def owner_token(url: str) -> str:
     """What a user does: create the owner on first visit, then a long-lived token for the CLI."""
+    # The setup code the hub printed (and wrote, 0600, next to its configuration).
+    code = (_SERVED[url] / "onboarding_code").read_text().strip()
     answer, headers = post(
-        f"{url}/api/onboarding", {"username": "owner", "password": "correct horse battery"}, {}
+        f"{url}/api/onboarding",
+        {"username": "owner", "password": "correct horse battery", "code": code},
+        {},
     )
     cookie = headers["Set-Cookie"].split(";", 1)[0]
     created, _ = post(

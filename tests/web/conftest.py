@@ -35,6 +35,10 @@ class Site:
     def auth(self, token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}
 
+    def onboarding_code(self) -> str:
+        """The setup code, read as the owner would: from the 0600 file next to the config."""
+        return (self.hub.config_dir / "onboarding_code").read_text().strip()
+
     async def user_token(
         self, role: Role, areas: tuple[str, ...] = (), name: str | None = None
     ) -> str:
@@ -51,6 +55,17 @@ class Site:
 
 
 SiteFactory = Callable[..., Awaitable[Site]]
+
+
+async def open_websocket(
+    http: aiohttp.ClientSession, site: Site, token: str
+) -> aiohttp.ClientWebSocketResponse:
+    """A websocket signed in with a token (by the auth message)."""
+    ws = await http.ws_connect(site.url("/api/websocket"))
+    assert (await ws.receive_json())["type"] == "auth_required"
+    await ws.send_json({"type": "auth", "access_token": token})
+    assert (await ws.receive_json())["type"] == "auth_ok"
+    return ws
 
 
 @pytest.fixture

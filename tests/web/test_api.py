@@ -10,17 +10,7 @@ import aiohttp
 
 from hub.const import EVENT_REGISTRY_UPDATED
 
-from .conftest import Site, SiteFactory
-
-
-async def _ws(
-    http: aiohttp.ClientSession, site: Site, token: str
-) -> aiohttp.ClientWebSocketResponse:
-    ws = await http.ws_connect(site.url("/api/websocket"))
-    assert (await ws.receive_json())["type"] == "auth_required"
-    await ws.send_json({"type": "auth", "access_token": token})
-    assert (await ws.receive_json())["type"] == "auth_ok"
-    return ws
+from .conftest import Site, SiteFactory, open_websocket
 
 
 async def _messages(
@@ -129,9 +119,9 @@ async def test_components_that_are_not_running_answer_503(
 async def test_websocket_subscriptions_are_filtered_per_client(
     site: Site, http: aiohttp.ClientSession
 ) -> None:
-    admin = await _ws(http, site, site.owner_token)
-    sensors = await _ws(http, site, site.owner_token)
-    guest = await _ws(http, site, await site.user_token("guest", areas=("bedroom",)))
+    admin = await open_websocket(http, site, site.owner_token)
+    sensors = await open_websocket(http, site, site.owner_token)
+    guest = await open_websocket(http, site, await site.user_token("guest", areas=("bedroom",)))
     await admin.send_json(
         {"id": 1, "type": "subscribe_states", "entity_ids": ["light.kitchen_light"]}
     )

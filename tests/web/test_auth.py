@@ -97,12 +97,14 @@ async def test_onboarding_creates_the_owner_once_and_signs_in(
     async with http.get(site.url("/api/onboarding")) as resp:
         assert (await resp.json())["onboarded"] is False
     async with http.post(
-        site.url("/api/onboarding"), json={"username": "ada", "password": "short"}
+        site.url("/api/onboarding"),
+        json={"username": "ada", "password": "short", "code": site.onboarding_code()},
     ) as resp:
         assert resp.status == 400
+    code = site.onboarding_code()
     async with http.post(
         site.url("/api/onboarding"),
-        json={"username": "ada", "password": "long enough pw", "name": "Ada"},
+        json={"username": "ada", "password": "long enough pw", "name": "Ada", "code": code},
     ) as resp:
         assert resp.status == 200
         cookie = resp.cookies["hearth_session"]
@@ -113,9 +115,12 @@ async def test_onboarding_creates_the_owner_once_and_signs_in(
         assert me["user"]["role"] == "admin" and me["user"]["is_owner"] and me["csrf_token"] == csrf
     async with aiohttp.ClientSession() as other:
         async with other.post(
-            site.url("/api/onboarding"), json={"username": "eve", "password": "long enough pw"}
+            site.url("/api/onboarding"),
+            json={"username": "eve", "password": "long enough pw", "code": code},
         ) as resp:
             assert resp.status == 409
+    # The code is spent: its file is gone.
+    assert not (site.hub.config_dir / "onboarding_code").exists()
     # Stored as argon2id, never in clear.
     path = site.hub.config_dir / "auth.db"
     with sqlite3.connect(path) as db:

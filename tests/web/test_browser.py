@@ -38,6 +38,7 @@ async def test_onboarding_login_and_live_toggle(
     await first.goto(site.base)
     await expect(first.get_by_role("heading", name="Welcome to Hearth")).to_be_visible()
     await shot(first, "onboarding-phone")
+    await first.fill("input[name=code]", site.onboarding_code())
     await first.fill("input[name=name]", "Ada")
     await first.fill("input[name=username]", OWNER[0])
     await first.fill("input[name=password]", OWNER[1])
@@ -252,3 +253,24 @@ async def test_hold_to_talk_streams_the_microphone(
             assert not page.errors  # type: ignore[attr-defined]
         finally:
             await browser.close()
+
+
+async def test_a_demoted_user_sees_the_guest_view_at_once(
+    site_factory: SiteFactory, browser: Browser
+) -> None:
+    site = await site_factory()
+    store = site.server.store
+    mia = await store.async_create_user("mia", "password123", role="member")
+    page = await new_page(browser)
+    await page.goto(site.base)
+    await page.fill("input[name=username]", "mia")
+    await page.fill("input[name=password]", "password123")
+    await page.click("button[type=submit]")
+    kitchen = page.locator("hearth-card[data-entity='light.kitchen_light']")
+    await expect(kitchen).to_be_visible()
+    # The owner makes her a guest of the bedroom: her open dashboard starts over as a guest.
+    async with page.expect_event("load"):
+        await store.async_update_user(mia.id, role="guest", areas=("bedroom",))
+    await expect(page.locator("hearth-card[data-entity='light.bedroom_light']")).to_be_visible()
+    await expect(kitchen).to_have_count(0)
+    assert not page.errors  # type: ignore[attr-defined]

@@ -110,6 +110,7 @@ async def test_main_pages_at_phone_and_desktop_sizes(
             await expect(page.get_by_role("heading", name="Welcome to Hearth")).to_be_visible()
             await shot(page, f"tour-onboarding-{size}")
         phone = pages["phone"]
+        await phone.fill("input[name=code]", site.onboarding_code())
         await phone.fill("input[name=name]", "Ada")
         await phone.fill("input[name=username]", OWNER[0])
         await phone.fill("input[name=password]", OWNER[1])

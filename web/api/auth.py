@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -9,13 +10,14 @@ from aiohttp import web
 from hub.schema import Field, Schema
 
 from ..authstore import SESSION_LIFETIME
-from ..errors import Conflict, Unauthorized
+from ..errors import Conflict, Forbidden, Unauthorized, Unavailable
 from ..keys import AUTH, SESSION
 from ..routing import ApiRequest, ApiRoute, json_response
 from ..security import COOKIE_NAME, set_session_cookie
 
 _NEW_OWNER = Schema(
     {
+        "code": Field("str", required=True, max_length=40, description="setup code from the log"),
         "username": Field("str", required=True, max_length=64),
         "password": Field("str", required=True, max_length=1024),
         "name": Field("str", max_length=100, default=""),
@@ -31,7 +33,13 @@ _LOGIN = Schema(
 
 async def onboarding_status(req: ApiRequest) -> Any:
     """Whether the owner account exists yet."""
-    return {"onboarded": req.server.store.onboarded, "name": req.hub.config.name}
+    server = req.server
+    return {
+        "onboarded": server.store.onboarded,
+        "name": req.hub.config.name,
+        "code_required": not server.store.onboarded,
+        "blocked": server.onboarding.blocked,
+    }
 
 
 async def onboard(req: ApiRequest) -> web.StreamResponse:
@@ -40,6 +48,12 @@ async def onboard(req: ApiRequest) -> web.StreamResponse:
     async with server.onboarding_lock:
         if server.store.onboarded:
             raise Conflict("this hub already has an owner; sign in instead")
+        if server.onboarding.blocked:
+            raise Unavailable(server.onboarding.blocked)
+        server.limiter.check(f"onboarding:{req.request.remote}")
+        server.limiter.check("onboarding", 50)
+        if not server.onboarding.matches(req.body["code"]):
+            raise Forbidden("wrong setup code (the hub prints it in its log)")
         user = await server.store.async_create_user(
             req.body["username"],
             req.body["password"],
@@ -47,6 +61,7 @@ async def onboard(req: ApiRequest) -> web.StreamResponse:
             role="admin",
             is_owner=True,
         )
+        await server.onboarding.async_done()
     return await _signed_in(req, user)
 
 
@@ -54,13 +69,15 @@ async def login(req: ApiRequest) -> web.StreamResponse:
     """Check a user name and password; sets the session cookie."""
     server = req.server
     username = req.body["username"].strip().lower()
-    keys = (f"ip:{req.request.remote}", f"user:{username}")
-    server.limiter.check(*keys)
+    source = str(req.request.remote)
+    # Counted before the (slow) check, so parallel guesses cannot slip past the limit.
+    delay = server.limiter.begin(source, username)
+    if delay:
+        await asyncio.sleep(delay)
     user = await server.store.async_check_password(username, req.body["password"])
     if user is None:
-        server.limiter.failed(*keys)
         raise Unauthorized("wrong user name or password")
-    server.limiter.succeeded(*keys)
+    server.limiter.succeeded(source, username)
     return await _signed_in(req, user)
 
 

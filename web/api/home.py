@@ -94,8 +94,9 @@ async def get_state(req: ApiRequest) -> Any:
 
 
 async def list_services(req: ApiRequest) -> Any:
-    """Every service with the data it accepts."""
-    return [s.describe() for s in req.hub.services.all()]
+    """Every service you may call, with the data it accepts and who may call it."""
+    user = req.require_user()
+    return [s.describe() for s in req.hub.services.all() if user.has_role(s.access)]
 
 
 async def call_service(req: ApiRequest) -> Any:
@@ -222,15 +223,16 @@ async def history(req: ApiRequest) -> Any:
 
 
 async def list_notifications(req: ApiRequest) -> Any:
-    """Current notifications, newest last."""
-    return req.hub.notifications.all()
+    """Current notifications you may read, newest last."""
+    return req.hub.notifications.visible_to(req.require_user().principal())
 
 
 async def dismiss_notification(req: ApiRequest) -> Any:
     """Dismiss a notification."""
-    if req.require_user().role == "guest":
+    user = req.require_user()
+    if user.role == "guest":
         raise Forbidden("guests cannot dismiss notifications")
-    if not req.hub.notifications.async_dismiss(req.param("notification_id")):
+    if not req.hub.notifications.async_dismiss(req.param("notification_id"), user.principal()):
         raise NotFound("unknown notification")
     return {"ok": True}
 

@@ -33,12 +33,16 @@ async def get_rule(req: ApiRequest) -> Any:
 
 async def create_rule(req: ApiRequest) -> Any:
     """Add a rule from YAML."""
-    return await _maybe(_manager(req).async_create_rule(req.body["yaml"]))
+    author = req.require_user().id
+    return await _maybe(_manager(req).async_create_rule(req.body["yaml"], author))
 
 
 async def update_rule(req: ApiRequest) -> Any:
     """Replace a rule's YAML."""
-    return await _maybe(_manager(req).async_update_rule(req.param("rule_id"), req.body["yaml"]))
+    author = req.require_user().id
+    return await _maybe(
+        _manager(req).async_update_rule(req.param("rule_id"), req.body["yaml"], author)
+    )
 
 
 async def delete_rule(req: ApiRequest) -> Any:

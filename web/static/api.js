@@ -87,7 +87,9 @@ class Live {
       const data = JSON.parse(ev.data);
       for (const msg of Array.isArray(data) ? data : [data]) this.handle(msg);
     };
-    ws.onclose = () => {
+    ws.onclose = (ev) => {
+      // 4003: this user's rights changed or were revoked; start over with what is left.
+      if (ev.code === 4003 && !this.stopped) { this.stopped = true; location.reload(); return; }
       store.connected = false; store.emit("connection");
       for (const [, p] of this.pending) p.reject(new Error("connection lost"));
       this.pending.clear();

@@ -36,7 +36,7 @@ async function boot() {
   try { status = await api("GET", "/api/onboarding"); }
   catch (err) { app.replaceChildren(h("p", { class: "error page" }, `The hub is not answering: ${errorText(err)}`)); return; }
   document.title = status.name || "Hearth";
-  if (!status.onboarded) return showAuth(false, status.name);
+  if (!status.onboarded) return showAuth(false, status.name, status.blocked);
   try {
     const me = await api("GET", "/api/auth/me");
     setCsrf(me.csrf_token);
@@ -48,8 +48,8 @@ async function boot() {
   await start();
 }
 
-function showAuth(onboarded, name) {
-  app.replaceChildren(authPage(onboarded, name, (user) => { store.user = user; start(); }));
+function showAuth(onboarded, name, blocked) {
+  app.replaceChildren(authPage(onboarded, name, (user) => { store.user = user; start(); }, blocked));
 }
 
 async function start() {
