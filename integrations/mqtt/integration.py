@@ -18,10 +18,14 @@ from .broker import (
     async_start_embedded,
     load_or_create_credentials,
 )
-from .client import BrokerSettings, MqttClient
+from .client import BrokerSettings, MqttClient, Will
 from .discovery import DEFAULT_PREFIX
+from .discovery_store import FILE_NAME as DISCOVERY_COPY
+from .discovery_store import DiscoveryStore
 from .entity import DOMAIN
+from .guard import Budget
 from .manager import DiscoveryManager
+from .outbox import DeliveryPolicy
 from .pairing import BrokerAccess, WifiPairing
 from .state_stream import StateStream, status_will
 from .topic import valid_topic
@@ -63,6 +67,21 @@ class MqttIntegration(Integration):
             "stream_prefix": Field("str", description="opt-in: publish states/events here"),
             "stream_commands": Field("bool", default=False, description="accept service calls"),
             "reconnect_max": Field("float", min=0.05, max=600, default=30.0),
+            "birth_topic": Field("str", description="default <discovery_prefix>/status"),
+            "birth_payload": Field("str", default="online"),
+            "will_payload": Field("str", default="offline"),
+            "command_expiry": Field(
+                "float", min=0.1, max=3600, default=30.0, description="held commands expire"
+            ),
+            "confirm_grace": Field(
+                "float",
+                min=0,
+                max=600,
+                default=5.0,
+                description="after a reconnect, trust a silent device after this many seconds",
+            ),
+            "device_rate": Field("float", min=0.1, max=100000, default=50.0),
+            "device_burst": Field("float", min=1, max=100000, default=200.0),
             "wifi_ssid": Field("str", max_length=32),
             "wifi_password": Field("str", max_length=63),
             "ota": Field("bool", default=True, description="sign and serve firmware updates"),
@@ -123,6 +142,15 @@ class MqttIntegration(Integration):
         stream_prefix: str | None,
     ) -> None:
         config = self.config
+        birth_topic = config.get("birth_topic") or f"{config['discovery_prefix']}/status"
+        if not valid_topic(birth_topic):
+            raise IntegrationError(f"invalid birth_topic {birth_topic!r}")
+        # One will per connection: the state stream's when it runs, else Home Assistant's.
+        will = (
+            status_will(stream_prefix)
+            if stream_prefix
+            else Will(birth_topic, config["will_payload"], 1, False)
+        )
         self.client = MqttClient(
             BrokerSettings(
                 host=host,
@@ -130,7 +158,8 @@ class MqttIntegration(Integration):
                 username=username,
                 password=password,
                 client_id=config.get("client_id"),
-                will=status_will(stream_prefix) if stream_prefix else None,
+                will=will,
+                birth=Will(birth_topic, config["birth_payload"], 1, False),
                 reconnect_max=config["reconnect_max"],
             )
         )
@@ -141,7 +170,18 @@ class MqttIntegration(Integration):
             # Not fatal: the client keeps retrying and entities appear once it connects.
             _LOGGER.warning("MQTT broker %s:%s not reachable yet; retrying", host, port)
         if config["discovery"]:
-            self.discovery = DiscoveryManager(self.hub, self.client, config["discovery_prefix"])
+            self.discovery = DiscoveryManager(
+                self.hub,
+                self.client,
+                config["discovery_prefix"],
+                store=DiscoveryStore(
+                    self.hub.config_dir / DISCOVERY_COPY, self.hub.async_add_executor_job
+                ),
+                delivery=DeliveryPolicy(
+                    expiry=config["command_expiry"], confirm_grace=config["confirm_grace"]
+                ),
+                budget=Budget(config["device_rate"], config["device_burst"]),
+            )
             await self.discovery.async_start()
         if stream_prefix:
             self.stream = StateStream(
