@@ -11,18 +11,20 @@ import json
 import logging
 import os
 import shutil
-import sqlite3
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 __all__ = [
     "BACKUP_DIR",
     "KEEP_BACKUPS",
+    "Recovery",
     "backup_due",
     "backup_file",
     "backups_of",
     "latest_backup",
+    "protect_json_file",
     "quarantine",
     "read_json",
     "write_atomic",
@@ -32,6 +34,28 @@ _LOGGER = logging.getLogger(__name__)
 BACKUP_DIR = "backups"
 KEEP_BACKUPS = 7
 DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """A store found damaged at start: where the damaged copy went and what replaced it."""
+
+    path: Path
+    reason: str
+    damaged_copy: Path
+    restored_from: Path | None
+
+    def message(self) -> str:
+        """What the user is told (log and dashboard)."""
+        then = (
+            f"restored from the backup {self.restored_from.name}"
+            if self.restored_from is not None
+            else "started empty (no backup to restore)"
+        )
+        return (
+            f"{self.path.name} was damaged ({self.reason}); the damaged file is kept as "
+            f"{self.damaged_copy.name} and the store was {then}."
+        )
 
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
@@ -108,7 +132,7 @@ def backup_due(path: Path, now: float | None = None) -> bool:
 
 
 def backup_file(path: Path, why: str, keep: int = KEEP_BACKUPS) -> Path | None:
-    """Copy a healthy file into ``backups/`` (SQLite through its backup API); prune old ones."""
+    """Copy a healthy (non-SQLite) file into ``backups/``; prune old ones."""
     if not path.exists() or path.stat().st_size == 0:
         return None
     folder = path.parent / BACKUP_DIR
@@ -116,20 +140,39 @@ def backup_file(path: Path, why: str, keep: int = KEEP_BACKUPS) -> Path | None:
     stamp = time.strftime("%Y%m%dT%H%M%S")
     target = folder / f"{path.name}.{stamp}-{why}"
     tmp = folder / f"{target.name}.tmp"
-    if path.suffix == ".db":
-        source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            dest = sqlite3.connect(tmp)
-            try:
-                source.backup(dest)
-            finally:
-                dest.close()
-        finally:
-            source.close()
-    else:
-        shutil.copyfile(path, tmp)
+    shutil.copyfile(path, tmp)
     os.chmod(tmp, path.stat().st_mode & 0o777)
     os.replace(tmp, target)
     for old in backups_of(path)[keep:]:
         old.unlink(missing_ok=True)
     return target
+
+
+def protect_json_file(path: Path) -> Recovery | None:
+    """Check a JSON store before its owner reads it (blocking).
+
+    Damaged or empty: kept aside and the newest good backup put back (None left in place when
+    there is none, so the owner starts afresh). Healthy: backed up if the last copy is a day old.
+    """
+    try:
+        read_json(path)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as err:
+        damaged = quarantine(path, str(err))
+        for backup in backups_of(path):
+            try:
+                read_json(backup)
+            except (OSError, ValueError):
+                continue
+            shutil.copyfile(backup, path)
+            os.chmod(path, backup.stat().st_mode & 0o777)
+            recovery = Recovery(path, str(err), damaged, backup)
+            break
+        else:
+            recovery = Recovery(path, str(err), damaged, None)
+        _LOGGER.error("%s", recovery.message())
+        return recovery
+    if backup_due(path):
+        backup_file(path, "daily")
+    return None

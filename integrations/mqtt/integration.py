@@ -8,10 +8,12 @@ from typing import Any, ClassVar
 
 from hub.errors import IntegrationError
 from hub.integration import Integration, Manifest, PairingProgress, PairingRequest
+from hub.safefile import protect_json_file
 from hub.schema import Field, Schema
 from integrations.zeroconf.advertise import lan_addresses
 
 from .broker import (
+    CREDENTIALS_FILE,
     EMBEDDED_CHOICES,
     BrokerCredentials,
     EmbeddedBroker,
@@ -104,6 +106,7 @@ class MqttIntegration(Integration):
             host, port = config["broker"], config["port"]
             username, password = config.get("username"), config.get("password")
         else:
+            await self._async_protect_credentials()
             self.credentials = await self.hub.async_add_executor_job(
                 load_or_create_credentials, self.hub.config_dir
             )
@@ -132,6 +135,20 @@ class MqttIntegration(Integration):
                 await self.embedded.async_stop()
             raise
         self.hub.data[DATA_MQTT] = self
+
+    async def _async_protect_credentials(self) -> None:
+        """A damaged credentials file is kept aside and restored from backup, never silently
+        replaced: new credentials would lock out every paired appliance."""
+        path = self.hub.config_dir / CREDENTIALS_FILE
+        recovery = await self.hub.async_add_executor_job(protect_json_file, path)
+        if recovery is not None:
+            self.hub.recoveries.append(recovery)
+        if recovery is not None and recovery.restored_from is None:
+            _LOGGER.error(
+                "No backup of %s: new broker credentials are generated and paired appliances "
+                "must be paired again",
+                path.name,
+            )
 
     async def _async_setup_client(
         self,

@@ -47,7 +47,11 @@ async def _adopt(hub: Hub, device: MqttClient, node: str) -> str:
     assert manager is not None
     return await wait_until(
         lambda: next(
-            (e.entity_id for e in manager.entities.values() if e.unique_id == f"{node}_temperature"),
+            (
+                e.entity_id
+                for e in manager.entities.values()
+                if e.unique_id == f"{node}_temperature"
+            ),
             None,
         ),
         what=node,
