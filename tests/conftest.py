@@ -12,6 +12,9 @@ import pytest
 from hub.clock import Clock, FakeClock
 from hub.config import HubConfig
 from hub.core import Hub
+from tests import loop_watch
+
+loop_watch.install()
 
 HubFactory = Callable[..., Awaitable[Hub]]
 
@@ -54,10 +57,29 @@ def fake_clock() -> FakeClock:
 
 
 @pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Any:
+    loop_watch.recorded.clear()
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    """With CI=true a skip is a failure: CI installs every tool, so a skip hides a missing one."""
+    """With CI=true a skip is a failure: CI installs every tool, so a skip hides a missing one.
+
+    A callback that blocked the event loop longer than 50 ms (see tests/loop_watch.py) fails
+    the test, unless it is marked ``allow_slow_callbacks`` with the reason.
+    """
     outcome = yield
     report = outcome.get_result()
+    if call.when in ("call", "teardown") and loop_watch.recorded and report.passed:
+        slow, loop_watch.recorded[:] = list(loop_watch.recorded), []
+        found = "\n".join(f"  {s}" for s in sorted(slow, key=lambda s: -s.blocked)[:10])
+        allowed = item.get_closest_marker("allow_slow_callbacks")
+        if allowed is None:
+            report.outcome = "failed"
+            report.longrepr = f"{len(slow)} callback(s) blocked the event loop:\n{found}"
+        else:
+            report.sections.append(("slow callbacks (allowed)", found))
     if os.environ.get("CI") == "true" and report.skipped and not hasattr(report, "wasxfail"):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.outcome = "failed"
