@@ -217,6 +217,7 @@ _state_topic = st.sampled_from(
 )
 
 
+@pytest.mark.allow_slow_callbacks("hypothesis drives the entity on the loop")
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(messages=st.lists(st.tuples(_state_topic, _payload), min_size=1, max_size=20))
 async def test_arbitrary_state_payloads_are_contained(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from integrations.mqtt.client import BrokerSettings, MqttClient, ReceivedMessage, Will
 from tests.mosquitto import Mosquitto
 
@@ -143,6 +145,7 @@ async def test_will_published_when_client_vanishes(mosquitto: Mosquitto) -> None
     await doomed.async_stop()
 
 
+@pytest.mark.allow_slow_callbacks("the test starts a password broker synchronously")
 async def test_wrong_password_is_refused_and_retried(mosquitto_factory) -> None:  # type: ignore[no-untyped-def]
     broker = mosquitto_factory(auth=True)
     client = MqttClient(

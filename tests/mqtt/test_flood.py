@@ -58,6 +58,7 @@ async def _adopt(hub: Hub, device: MqttClient, node: str) -> str:
     )
 
 
+@pytest.mark.allow_slow_callbacks("the flooding device writes 1 MB payloads on the test loop")
 async def test_garbage_flood_is_bounded(
     hub_factory: HubFactory, mosquitto: Mosquitto, caplog: pytest.LogCaptureFixture
 ) -> None:
