@@ -72,6 +72,7 @@ async def test_publish_subscribe_roundtrip(mosquitto: Mosquitto) -> None:
     await b.async_stop()
 
 
+@pytest.mark.allow_slow_callbacks("paho writes its whole out-queue in one writable callback")
 async def test_many_messages_in_order(mosquitto: Mosquitto) -> None:
     a = await started(mosquitto)
     inbox = Inbox()
