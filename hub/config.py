@@ -22,6 +22,7 @@ __all__ = [
     "LineDict",
     "Location",
     "load_config",
+    "reader_error",
     "validate_section",
 ]
 
@@ -162,6 +163,11 @@ def load_config(
         _LOGGER.info("Created a default configuration in %s", path)
     raw = _load_yaml(path)
     if raw is None:
+        _LOGGER.warning(
+            "%s is empty (or only comments): the hub starts with no integrations. "
+            "Delete it to get a working default.",
+            path,
+        )
         raw = LineDict()
         raw.lines = {}
     if not isinstance(raw, LineDict):
@@ -271,24 +277,40 @@ _LineLoader.add_constructor("!secret", _construct_secret)
 
 def _load_yaml(path: Path) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise ConfigError(f"not UTF-8 text ({err.reason})", str(path)) from None
+        data = path.read_bytes()
     except OSError as err:
         raise ConfigError(f"cannot read: {err.strerror}", str(path)) from None
-    loader = _LineLoader(text)
-    loader.name = str(path)
     try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        bad_line = data.count(b"\n", 0, err.start) + 1
+        raise ConfigError(f"not UTF-8 text ({err.reason})", str(path), bad_line) from None
+    loader: _LineLoader | None = None
+    try:
+        loader = _LineLoader(text)
+        loader.name = str(path)
         return loader.get_single_data()
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else None
         problem = err.problem or err.context or "invalid YAML"
         raise ConfigError(f"invalid YAML: {problem}", str(path), line) from None
+    except yaml.reader.ReaderError as err:
+        problem, at = reader_error(text, err)
+        raise ConfigError(problem, str(path), at) from None
     except yaml.YAMLError as err:
         raise ConfigError(f"invalid YAML: {err}", str(path)) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
+
+
+def reader_error(text: str, err: yaml.reader.ReaderError) -> tuple[str, int]:
+    """What a YAML reader error means and its line (PyYAML names only "<unicode string>")."""
+    line = text.count("\n", 0, err.position) + 1
+    char = err.character
+    what = "a NUL byte" if char in (0, "\0") else f"the control character {char!r}"
+    return f"{what} is not allowed in YAML", line
 
 
 def _apply_env_overrides(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -20,14 +21,17 @@ from .notifications import Notifications
 from .pairing import PairingManager
 from .recorder import Recorder
 from .registry import Registry
+from .safefile import Recovery
 from .services import ServiceRegistry
 from .states import StateMachine
+from .storage import StorageError
 
 __all__ = ["Hub"]
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
 SETUP_TIMEOUT = 60.0
+BACKUP_INTERVAL = 86400.0
 
 
 class Hub:
@@ -78,6 +82,9 @@ class Hub:
         self.started_at: float | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopped = asyncio.Event()
+        self._cancel_backup: Callable[[], None] | None = None
+        # Stores found damaged at start (integrations add theirs); the user is told of each.
+        self.recoveries: list[Recovery] = []
 
     # -- lifecycle ----------------------------------------------------------------------
     async def async_start(self) -> None:
@@ -87,13 +94,13 @@ class Hub:
         self.config_dir.mkdir(parents=True, exist_ok=True)
         await self.registry.async_load()
         if self.recorder is not None:
-            await self.recorder.async_start()
-            restored = self.states.async_restore(await self.recorder.async_restore_states())
-            _LOGGER.debug("Restored %d states", restored)
+            await self._async_start_recorder(self.recorder)
         self.entities.register_services()
         self.notifications.register_services(self.services)
+        self._cancel_backup = self.clock.async_call_later(BACKUP_INTERVAL, self._backup_due)
         self.bus.async_fire(EVENT_HUB_START)
         await self._async_setup_integrations()
+        await self._async_notify_damaged()
         self.state = "running"
         self.started_at = time.time()
         self.bus.async_fire(EVENT_HUB_STARTED)
@@ -113,6 +120,9 @@ class Hub:
             await self._stopped.wait()
             return
         self.state = "stopping"
+        if self._cancel_backup is not None:
+            self._cancel_backup()
+            self._cancel_backup = None
         self.bus.async_fire(EVENT_HUB_STOP)
         for domain in reversed(list(self.integrations)):
             try:
@@ -153,6 +163,54 @@ class Hub:
         return self.config.integrations.get(domain, {})
 
     # -- internals ----------------------------------------------------------------------
+    async def _async_start_recorder(self, recorder: Recorder) -> None:
+        # History is worth less than a running home: if it cannot open, run without it.
+        try:
+            await recorder.async_start()
+            restored = self.states.async_restore(await recorder.async_restore_states())
+            _LOGGER.debug("Restored %d states", restored)
+        except (StorageError, sqlite3.Error, OSError) as err:
+            _LOGGER.error("History is off: %s cannot be used (%s)", recorder.database.path, err)
+            self.notifications.async_create(
+                f"History is not being recorded: {recorder.database.path.name} could not be "
+                f"opened ({err}).",
+                "History unavailable",
+                "history_unavailable",
+            )
+            await recorder.async_stop_quietly()
+            self.recorder = None
+
+    async def _async_notify_damaged(self) -> None:
+        """Tell the user about every damaged file kept aside (until they remove it)."""
+        found = [self.registry.database.recovery, *self.recoveries]
+        if self.recorder is not None:
+            found.append(self.recorder.database.recovery)
+        details = {r.damaged_copy.name: r.message() for r in found if r is not None}
+        damaged = await self.async_add_executor_job(
+            lambda: sorted(p.name for p in self.config_dir.glob("*.damaged-*"))
+        )
+        for name in damaged:
+            if name.endswith(("-wal", "-shm", "-journal")):
+                continue
+            message = details.get(name) or (
+                f"A damaged file was found and kept as {name} (see the log for what replaced it)."
+            )
+            self.notifications.async_create(
+                f"{message} Delete {name} from the config folder once it is no longer needed.",
+                "Damaged file kept aside",
+                f"damaged:{name}",
+            )
+
+    def _backup_due(self) -> None:
+        self._cancel_backup = self.clock.async_call_later(BACKUP_INTERVAL, self._backup_due)
+        self.async_create_task(self._async_backup(), name="daily-backup")
+
+    async def _async_backup(self) -> None:
+        try:
+            await self.registry.database.async_backup("daily")
+        except Exception:
+            _LOGGER.exception("Daily backup of the registry failed")
+
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:

@@ -179,24 +179,27 @@ class EntityManager:
 
     # -- internals ----------------------------------------------------------------------
     def _make_handler(self, command: Command) -> Any:
-        async def handle(call: ServiceCall) -> None:
-            await self._run_command(call, [(eid, command) for eid in call.entity_ids])
+        async def handle(call: ServiceCall) -> dict[str, Any] | None:
+            return await self._run_command(call, [(eid, command) for eid in call.entity_ids])
 
         return handle
 
     def _make_generic_handler(self, name: str) -> Any:
-        async def handle(call: ServiceCall) -> None:
+        async def handle(call: ServiceCall) -> dict[str, Any] | None:
             jobs = []
             for eid in call.entity_ids:
                 entity = self._entities[eid]
                 command = entity.command(name)
                 if command is not None and name in entity.supported_commands:
                     jobs.append((eid, command))
-            await self._run_command(call, jobs)
+            return await self._run_command(call, jobs)
 
         return handle
 
-    async def _run_command(self, call: ServiceCall, jobs: list[tuple[str, Command]]) -> None:
+    async def _run_command(
+        self, call: ServiceCall, jobs: list[tuple[str, Command]]
+    ) -> dict[str, Any] | None:
+        """Run the command on each entity; returns what entities report (e.g. delivery)."""
         coros = []
         for eid, command in jobs:
             entity = self._entities.get(eid)
@@ -219,3 +222,13 @@ class EntityManager:
             if isinstance(first, HearthError):
                 raise first
             raise DeviceUnavailable(f"{call.domain}.{call.service} failed: {first}") from first
+        reports = await asyncio.gather(
+            *(
+                self._entities[eid].async_command_result()
+                for eid, _ in jobs
+                if eid in self._entities
+            )
+        )
+        entity_ids = [eid for eid, _ in jobs if eid in self._entities]
+        told = {eid: r for eid, r in zip(entity_ids, reports, strict=True) if r is not None}
+        return {"entities": told} if told else None

@@ -122,6 +122,10 @@ class Entity:
     async def async_added_to_hub(self) -> None:
         """Called once the entity has an id and a hub."""
 
+    async def async_command_result(self) -> dict[str, Any] | None:
+        """After a command: what the caller should learn (e.g. {"delivery": "queued"})."""
+        return None
+
     async def async_will_remove(self) -> None:
         """Called before the entity is removed."""
 

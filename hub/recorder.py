@@ -61,7 +61,7 @@ class Recorder:
     ) -> None:
         self._bus = bus
         self._clock = clock or Clock()
-        self.database = Database(path, MIGRATIONS)
+        self.database = Database(path, MIGRATIONS, full_check=False)
         self.commit_interval = commit_interval
         self.max_batch = max_batch
         self.keep_days = keep_days
@@ -83,6 +83,24 @@ class Recorder:
         self._unsub = self._bus.async_listen(EVENT_STATE_CHANGED, self._on_state_changed)
         self._task = asyncio.get_running_loop().create_task(self._run(), name="recorder")
         self._cancel_purge = self._clock.async_call_later(PURGE_FIRST_DELAY, self._purge_due)
+
+    async def async_stop_quietly(self) -> None:
+        """Undo a failed start: stop listening and close whatever was opened."""
+        if self._unsub is not None:
+            self._unsub()
+            self._unsub = None
+        if self._cancel_purge is not None:
+            self._cancel_purge()
+            self._cancel_purge = None
+        self._stopping = True
+        self._wake.set()
+        if self._task is not None:
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        try:
+            await self.database.async_close()
+        except Exception:
+            _LOGGER.debug("Closing %s after a failed start", self.database.path, exc_info=True)
 
     async def async_stop(self) -> None:
         """Write what is pending, then close."""

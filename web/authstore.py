@@ -107,7 +107,7 @@ class AuthStore:
     """Keeps auth data in memory for fast checks and writes every change through to SQLite."""
 
     def __init__(self, path: Path) -> None:
-        self.database = Database(path, MIGRATIONS)
+        self.database = Database(path, MIGRATIONS, backups=True)
         self._users: dict[str, User] = {}
         self._hashes: dict[str, str] = {}
         self._sessions: dict[str, Session] = {}

@@ -53,7 +53,7 @@ class Registry:
     """The three registries sharing one versioned database file."""
 
     def __init__(self, bus: EventBus, path: Path) -> None:
-        self.database = Database(path, MIGRATIONS)
+        self.database = Database(path, MIGRATIONS, backups=True)
         self.areas = AreaRegistry(bus, self.database)
         self.devices = DeviceRegistry(bus, self.database, self.areas)
         self.entities = EntityRegistry(bus, self.database, self.areas, self.devices)

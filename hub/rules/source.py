@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from hub.config import LineDict
+from hub.config import LineDict, reader_error
 
 from .errors import RuleIssue, RulesInvalid
 
@@ -108,6 +108,9 @@ def parse_yaml(text: str, file: str) -> Any:
         raise RulesInvalid([RuleIssue(file, err.line, None, "", message)]) from None
     except RecursionError:
         raise RulesInvalid([RuleIssue(file, None, None, "", "nested too deeply")]) from None
+    except yaml.reader.ReaderError as err:
+        problem, at = reader_error(text, err)
+        raise RulesInvalid([RuleIssue(file, at, None, "", problem)]) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else None

@@ -27,6 +27,7 @@ _LOGGER = logging.getLogger(__name__)
 
 MessageCallback = Callable[["ReceivedMessage"], None]
 ConnectionCallback = Callable[[bool], None]
+ReadyCallback = Callable[[], None]
 
 MISC_INTERVAL = 1.0
 # Each readable event drains up to this many packets before yielding back to the loop.
@@ -64,6 +65,8 @@ class BrokerSettings:
     client_id: str | None = None
     keepalive: int = 60
     will: Will | None = None
+    # Published on every (re)connect once the subscriptions are back (Home Assistant's birth).
+    birth: Will | None = None
     # False keeps the broker-side session (subscriptions, queued QoS 1) across reconnects.
     clean_session: bool = True
     # Seconds; the delay doubles from min to max between failed attempts.
@@ -107,6 +110,10 @@ class MqttClient:
         self._resubscribe: set[str] = set()
         self._subscribed_event = asyncio.Event()
         self._subscribed_event.set()
+        # SUBACK ids of the re-subscription made at connect; the queue waits for them.
+        self._connect_subacks: set[int] = set()
+        self._ready = False
+        self._ready_listeners: list[ReadyCallback] = []
         self.connect_count = 0
         self.received = 0
 
@@ -203,9 +210,10 @@ class MqttClient:
         future: asyncio.Future[None] | None = None
         if qos > 0:
             future = asyncio.get_running_loop().create_future()
-        if self._connected:
+        if self._connected and (self._ready or qos == 0):
             self._send(_Pending(topic, data, qos, retain, future))
         elif qos > 0:
+            # Also while re-subscribing after a connect, so older queued messages go first.
             if len(self._pending) >= self.settings.max_queued:
                 dropped = self._pending.popleft()
                 _LOGGER.warning("MQTT queue full; dropping oldest message to %s", dropped.topic)
@@ -224,6 +232,16 @@ class MqttClient:
         """Call ``callback(connected)`` whenever the connection comes up or goes down."""
         self._connection_listeners.append(callback)
         return lambda: self._connection_listeners.remove(callback)
+
+    def add_ready_listener(self, callback: ReadyCallback) -> Callable[[], None]:
+        """Call ``callback()`` after each connect, once subscriptions are back and birth sent."""
+        self._ready_listeners.append(callback)
+        return lambda: self._ready_listeners.remove(callback)
+
+    @property
+    def ready(self) -> bool:
+        """Connected, re-subscribed and birth published: safe to release held commands."""
+        return self._connected and self._ready
 
     @property
     def queued(self) -> int:
@@ -247,11 +265,13 @@ class MqttClient:
         except Exception:
             _LOGGER.exception("Error handling MQTT message on %s", message.topic)
 
-    def _track_suback(self, result: tuple[MQTTErrorCode, int | None]) -> None:
+    def _track_suback(self, result: tuple[MQTTErrorCode, int | None]) -> int | None:
         rc, mid = result
         if rc == MQTTErrorCode.MQTT_ERR_SUCCESS and mid is not None:
             self._pending_subacks.add(mid)
             self._subscribed_event.clear()
+            return mid
+        return None
 
     def _on_subscribe(
         self, _client: paho.Client, _userdata: Any, mid: int, _reasons: Any, _props: Any
@@ -259,6 +279,10 @@ class MqttClient:
         self._pending_subacks.discard(mid)
         if not self._pending_subacks:
             self._subscribed_event.set()
+        if mid in self._connect_subacks:
+            self._connect_subacks.discard(mid)
+            if not self._connect_subacks:
+                self._release()
 
     # -- connection management --------------------------------------------------------------
 
@@ -363,6 +387,8 @@ class MqttClient:
             self._connected_event.clear()
             self._disconnected_event.set()
             self._pending_subacks.clear()
+            self._connect_subacks.clear()
+            self._ready = False
             self._subscribed_event.set()
         for listener in list(self._connection_listeners):
             try:
@@ -501,10 +527,28 @@ class MqttClient:
         _LOGGER.info("Connected to MQTT broker %s:%s", self.settings.host, self.settings.port)
         self._set_connected(True)
         subscriptions = list(self._sub_qos.items())
-        if subscriptions:
-            self._track_suback(self._client.subscribe(subscriptions))
+        mid = self._track_suback(self._client.subscribe(subscriptions)) if subscriptions else None
+        if mid is None:
+            self._release()
+        else:
+            # Devices answer the birth message at once: the hub must be listening first.
+            self._connect_subacks = {mid}
+
+    def _release(self) -> None:
+        """Subscriptions are back: say we are here, then send what waited for the broker."""
+        if not self._connected or self._ready:
+            return
+        self._ready = True
+        birth = self.settings.birth
+        if birth is not None:
+            self._client.publish(birth.topic, birth.payload, birth.qos, birth.retain)
         while self._pending and self._connected:
             self._send(self._pending.popleft())
+        for listener in list(self._ready_listeners):
+            try:
+                listener()
+            except Exception:
+                _LOGGER.exception("MQTT ready listener failed")
 
     def _on_disconnect(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
@@ -13,7 +14,9 @@ from hub.entity import DeviceInfo, Entity
 
 from .client import MqttClient, ReceivedMessage
 from .discovery import DiscoveryConfig, DiscoveryError
+from .guard import Budget, DeviceGuard
 from .options import Options
+from .outbox import DELIVERED, QUEUED, DeliveryPolicy, Outbox
 from .template import Template, TemplateRenderError, render_optional
 
 _LOGGER = logging.getLogger(__name__)
@@ -21,6 +24,8 @@ _LOGGER = logging.getLogger(__name__)
 DOMAIN = "mqtt"
 MAX_STATE_BYTES = 256 * 1024
 MAX_JSON_ATTRIBUTES = 32
+EVENT_COMMAND_LOST = "mqtt_command_lost"
+EVENT_OVER_BUDGET = "mqtt_device_over_budget"
 # Hearth sends commands at least at QoS 1 so a command made while the broker is briefly away
 # is queued and delivered, not silently dropped (Home Assistant would use the config's QoS).
 MIN_COMMAND_QOS = 1
@@ -68,6 +73,11 @@ class MqttEntity(Entity):
         self._json_attributes: dict[str, Any] = {}
         # Devices with an availability topic are unavailable until they say they are there.
         self.available = not self._availability
+        # The discovery manager replaces both with the device's shared guard and its policy.
+        self.guard = DeviceGuard(config.id.key, Budget())
+        self.delivery = DeliveryPolicy()
+        self._outbox: Outbox | None = None
+        self._outcomes: list[asyncio.Future[str]] = []
 
     # -- for components ---------------------------------------------------------------------
 
@@ -76,8 +86,31 @@ class MqttEntity(Entity):
         return []
 
     def publish(self, topic: str, payload: str | bytes) -> None:
-        """Send a command (queued at QoS >= 1 while the broker is unreachable)."""
-        self.client.async_publish(topic, payload, max(self.qos, MIN_COMMAND_QOS), self.retain)
+        """Send a command at QoS >= 1; held (with an expiry) until the device is listening."""
+        qos = max(self.qos, MIN_COMMAND_QOS)
+        if self._outbox is None:
+            self.client.async_publish(topic, payload, qos, self.retain)
+            return
+        self._outcomes.append(self._outbox.submit(topic, payload, qos, self.retain))
+
+    async def async_command_result(self) -> dict[str, Any] | None:
+        """What became of the commands of the last service call: delivered or queued."""
+        outcomes, self._outcomes = self._outcomes, []
+        if not outcomes:
+            return None
+        await asyncio.wait(outcomes, timeout=self.delivery.ack_wait)
+        results = [o.result() if o.done() else QUEUED for o in outcomes]
+        if all(r == DELIVERED for r in results):
+            return {"delivery": DELIVERED}
+        lost = [r for r in results if r not in (DELIVERED, QUEUED)]
+        if lost:
+            return {"delivery": lost[0]}
+        return {"delivery": QUEUED, "expires_in": self.delivery.expiry}
+
+    @property
+    def commands_held(self) -> int:
+        """Commands waiting for the device to be back."""
+        return 0 if self._outbox is None else self._outbox.held
 
     @staticmethod
     def render_state(template: Template | None, message: ReceivedMessage) -> str:
@@ -87,6 +120,9 @@ class MqttEntity(Entity):
     # -- lifecycle --------------------------------------------------------------------------
 
     async def async_added_to_hub(self) -> None:
+        self._outbox = Outbox(self.client, self.delivery, lambda: self.available, self._on_lost)
+        self._unsubscribers.append(self._outbox.close)
+        self._unsubscribers.append(self.guard.add_listener(self._on_guard_change))
         for source in self._availability:
             self._subscribe(source.topic, self._availability_handler(source))
         for topic, handler in self.state_topics():
@@ -101,28 +137,45 @@ class MqttEntity(Entity):
 
     @property
     def extra_attributes(self) -> dict[str, Any]:
-        return {**self._json_attributes, "discovery_topic": self.discovery.id.key}
+        return {
+            **self._json_attributes,
+            "discovery_topic": self.discovery.id.key,
+            **self.guard.attributes(),
+        }
+
+    def confirm_present(self) -> None:
+        """The device spoke live (e.g. re-announced its config): release held commands."""
+        if self._outbox is not None:
+            self._outbox.confirm()
 
     # -- internals --------------------------------------------------------------------------
 
     def _subscribe(self, topic: str, handler: StateHandler) -> None:
+        guard = self.guard
+
         def on_message(message: ReceivedMessage) -> None:
+            # Budget and size first: a flood costs a counter, not a parse or a log line.
+            if not guard.admit():
+                return
             if len(message.payload) > MAX_STATE_BYTES:
-                _LOGGER.warning(
-                    "%s: ignoring %d-byte payload on %s", self, len(message.payload), topic
-                )
+                guard.refuse("size", "%d-byte payload on %s ignored", len(message.payload), topic)
                 return
             try:
                 changed = handler(message)
             except (TemplateRenderError, ValueError, TypeError, KeyError, ArithmeticError) as err:
-                _LOGGER.warning(
-                    "%s: ignoring payload on %s (%s): %r",
-                    self,
+                guard.refuse(
+                    "payload",
+                    "bad payload on %s (%s): %r",
                     message.topic,
                     err,
-                    message.payload[:120],
+                    message.payload[:80],
                 )
                 return
+            except (RecursionError, MemoryError) as err:
+                guard.refuse("payload", "payload on %s too deep (%s)", message.topic, err)
+                return
+            if not message.retain and self._outbox is not None:
+                self._outbox.confirm()
             if changed and self.hub is not None:
                 self.async_write_state()
 
@@ -161,9 +214,28 @@ class MqttEntity(Entity):
             self._latest_available = present
             before = self.available
             self.available = self._compute_available()
+            if self.available and self._outbox is not None:
+                # Retained "online" may be stale (a broker crash fires no will); live is news.
+                if message.retain:
+                    self._outbox.flush()
+                else:
+                    self._outbox.confirm()
             return before != self.available
 
         return handle
+
+    def _on_lost(self, topic: str, why: str) -> None:
+        _LOGGER.warning("%s: command to %s %s before the device was back", self, topic, why)
+        if self.hub is not None:
+            self.async_fire_event(EVENT_COMMAND_LOST, {"topic": topic, "reason": why})
+
+    def _on_guard_change(self, guard: DeviceGuard) -> None:
+        if self.hub is None:
+            return
+        self.async_fire_event(
+            EVENT_OVER_BUDGET, {"device": guard.name, "over_budget": guard.over_budget}
+        )
+        self.async_write_state()
 
     def _compute_available(self) -> bool:
         states = self._availability_state
@@ -176,7 +248,10 @@ class MqttEntity(Entity):
 
 def json_payload(payload: bytes) -> Any:
     """Parse a JSON state payload, refusing NaN and Infinity (not JSON, but Python allows them)."""
-    return json.loads(payload, parse_constant=_refuse_constant)
+    try:
+        return json.loads(payload, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 def _refuse_constant(name: str) -> Any:

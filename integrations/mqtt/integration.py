@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import socket
 from collections.abc import AsyncIterator
@@ -9,6 +10,7 @@ from typing import Any, ClassVar
 
 from hub.errors import IntegrationError
 from hub.integration import Integration, Manifest, PairingProgress, PairingRequest
+from hub.safefile import protect_json_file
 from hub.schema import Field, Schema
 from integrations.zeroconf.advertise import lan_addresses
 
@@ -26,17 +28,22 @@ from .accounts import (
     new_password,
 )
 from .broker import (
+    CREDENTIALS_FILE,
     EMBEDDED_CHOICES,
     BrokerCredentials,
     EmbeddedBroker,
     async_start_embedded,
     load_or_create_credentials,
 )
-from .client import BrokerSettings, MqttClient, ReceivedMessage
+from .client import BrokerSettings, MqttClient, ReceivedMessage, Will
 from .discovery import DEFAULT_PREFIX
+from .discovery_store import FILE_NAME as DISCOVERY_COPY
+from .discovery_store import DiscoveryStore
 from .entity import DOMAIN
+from .guard import Budget
 from .manager import DiscoveryManager
 from .mosquitto_broker import LanListener, MosquittoBroker
+from .outbox import DeliveryPolicy
 from .pairing import BrokerAccess, WifiPairing
 from .state_stream import StateStream, status_will
 from .topic import valid_topic
@@ -86,6 +93,21 @@ class MqttIntegration(Integration):
             "stream_prefix": Field("str", description="opt-in: publish states/events here"),
             "stream_commands": Field("bool", default=False, description="accept service calls"),
             "reconnect_max": Field("float", min=0.05, max=600, default=30.0),
+            "birth_topic": Field("str", description="default <discovery_prefix>/status"),
+            "birth_payload": Field("str", default="online"),
+            "will_payload": Field("str", default="offline"),
+            "command_expiry": Field(
+                "float", min=0.1, max=3600, default=30.0, description="held commands expire"
+            ),
+            "confirm_grace": Field(
+                "float",
+                min=0,
+                max=600,
+                default=5.0,
+                description="after a reconnect, trust a silent device after this many seconds",
+            ),
+            "device_rate": Field("float", min=0.1, max=100000, default=50.0),
+            "device_burst": Field("float", min=1, max=100000, default=200.0),
             "wifi_ssid": Field("str", max_length=32),
             "wifi_password": Field("str", max_length=63),
             "ota": Field("bool", default=True, description="sign and serve firmware updates"),
@@ -109,6 +131,7 @@ class MqttIntegration(Integration):
             host, port = config["broker"], config["port"]
             username, password = config.get("username"), config.get("password")
         else:
+            await self._async_protect_credentials()
             host, port = await self._async_start_embedded()
             assert self.credentials is not None
             username, password = self.credentials.username, self.credentials.password
@@ -162,6 +185,20 @@ class MqttIntegration(Integration):
         tls = await self.hub.async_add_executor_job(ensure_tls, self.hub.config_dir, names)
         return LanListener(self.config["lan_host"], self.config["lan_port"], tls)
 
+    async def _async_protect_credentials(self) -> None:
+        """A damaged credentials file is kept aside and restored from backup, never silently
+        replaced: new credentials would lock out every paired appliance."""
+        path = self.hub.config_dir / CREDENTIALS_FILE
+        recovery = await self.hub.async_add_executor_job(protect_json_file, path)
+        if recovery is not None:
+            self.hub.recoveries.append(recovery)
+        if recovery is not None and recovery.restored_from is None:
+            _LOGGER.error(
+                "No backup of %s: new broker credentials are generated and paired appliances "
+                "must be paired again",
+                path.name,
+            )
+
     async def _async_setup_client(
         self,
         host: str,
@@ -171,6 +208,15 @@ class MqttIntegration(Integration):
         stream_prefix: str | None,
     ) -> None:
         config = self.config
+        birth_topic = config.get("birth_topic") or f"{config['discovery_prefix']}/status"
+        if not valid_topic(birth_topic):
+            raise IntegrationError(f"invalid birth_topic {birth_topic!r}")
+        # One will per connection: the state stream's when it runs, else Home Assistant's.
+        will = (
+            status_will(stream_prefix)
+            if stream_prefix
+            else Will(birth_topic, config["will_payload"], 1, False)
+        )
         self.client = MqttClient(
             BrokerSettings(
                 host=host,
@@ -178,7 +224,8 @@ class MqttIntegration(Integration):
                 username=username,
                 password=password,
                 client_id=config.get("client_id"),
-                will=status_will(stream_prefix) if stream_prefix else None,
+                will=will,
+                birth=Will(birth_topic, config["birth_payload"], 1, False),
                 reconnect_max=config["reconnect_max"],
             )
         )
@@ -189,7 +236,18 @@ class MqttIntegration(Integration):
             # Not fatal: the client keeps retrying and entities appear once it connects.
             _LOGGER.warning("MQTT broker %s:%s not reachable yet; retrying", host, port)
         if config["discovery"]:
-            self.discovery = DiscoveryManager(self.hub, self.client, config["discovery_prefix"])
+            self.discovery = DiscoveryManager(
+                self.hub,
+                self.client,
+                config["discovery_prefix"],
+                store=DiscoveryStore(
+                    self.hub.config_dir / DISCOVERY_COPY, self.hub.async_add_executor_job
+                ),
+                delivery=DeliveryPolicy(
+                    expiry=config["command_expiry"], confirm_grace=config["confirm_grace"]
+                ),
+                budget=Budget(config["device_rate"], config["device_burst"]),
+            )
             if self.embedded is not None:
                 self.discovery.policy = self._discovery_policy
                 self.client.async_subscribe(RELOAD_TOPIC, self._on_reload_accounts, 1)
@@ -211,9 +269,11 @@ class MqttIntegration(Integration):
 
     async def _async_start_ota(self) -> None:
         # Imported here: firmware updates are optional and the image server costs a port.
-        from firmware.ota.manager import OtaManager
-
-        self.ota = OtaManager(
+        # Imported on a worker thread: the first import reads and compiles modules (~60 ms).
+        module = await self.hub.async_add_executor_job(
+            importlib.import_module, "firmware.ota.manager"
+        )
+        self.ota = module.OtaManager(
             self.hub,
             self.client,
             advertise_host=self.broker_access().host,

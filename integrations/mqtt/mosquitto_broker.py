@@ -214,7 +214,9 @@ class MosquittoBroker:
             # Retained discovery configs survive a restart of the broker or the hub.
             "persistence true",
             f"persistence_location {self.data_dir}/",
-            "autosave_interval 300",
+            # Every second (not every 300 s): a kill -9 loses at most a second of retained
+            # configs and sessions. (Time-based: saving per change would thrash in a flood.)
+            "autosave_interval 1",
             "log_dest stdout",
             "log_timestamp false",
             "log_type error",

@@ -161,7 +161,14 @@ class Template:
             raise
         except (TemplateError, SecurityError) as err:
             raise TemplateRenderError(f"{type(err).__name__}: {err}") from None
-        except (ArithmeticError, TypeError, ValueError, KeyError, IndexError) as err:
+        except (
+            ArithmeticError,
+            TypeError,
+            ValueError,
+            KeyError,
+            IndexError,
+            RecursionError,
+        ) as err:
             raise TemplateRenderError(f"{type(err).__name__}: {err}") from None
         if len(text) > MAX_OUTPUT:
             raise TemplateRenderError(f"template output longer than {MAX_OUTPUT} characters")
@@ -182,7 +189,8 @@ def payload_variables(payload: bytes) -> dict[str, Any]:
     if len(payload) <= MAX_JSON_INPUT:
         try:
             variables["value_json"] = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):
+            # 5,000 nested brackets overflow the C parser's stack guard: not JSON to us.
             pass
     return variables
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from integrations.mqtt.client import BrokerSettings, MqttClient, ReceivedMessage, Will
 from tests.mosquitto import Mosquitto
 
@@ -70,6 +72,7 @@ async def test_publish_subscribe_roundtrip(mosquitto: Mosquitto) -> None:
     await b.async_stop()
 
 
+@pytest.mark.allow_slow_callbacks("paho writes its whole out-queue in one writable callback")
 async def test_many_messages_in_order(mosquitto: Mosquitto) -> None:
     a = await started(mosquitto)
     inbox = Inbox()
@@ -143,6 +146,7 @@ async def test_will_published_when_client_vanishes(mosquitto: Mosquitto) -> None
     await doomed.async_stop()
 
 
+@pytest.mark.allow_slow_callbacks("the test starts a password broker synchronously")
 async def test_wrong_password_is_refused_and_retried(mosquitto_factory) -> None:  # type: ignore[no-untyped-def]
     broker = mosquitto_factory(auth=True)
     client = MqttClient(
