@@ -29,7 +29,14 @@ from .actions import Plan, Planner, ServiceAction, onoff_actions
 from .audio import BYTES_PER_SECOND, Audio, async_iter_chunks
 from .dialogue import Conversation, follow_up_area
 from .home import HomeView
-from .recognizer import LANGUAGES, IntentMatch, IntentRecognizer, detect_language
+from .library import canonical_language
+from .recognizer import (
+    LANGUAGES,
+    IntentMatch,
+    IntentRecognizer,
+    candidate_languages,
+    detect_language,
+)
 from .replies import duration, reply
 from .settings import VoiceSettings
 from .stt.base import SttEngine, Transcript, VocabularySource
@@ -144,6 +151,8 @@ class VoicePipeline:
                 lists = vocabulary.slot_lists(lang)
                 recognizer.set_slot_lists(lists)
                 sources.append(VocabularySource(lang, recognizer.intents, lists, self._revision))
+            # Engines know Chinese as "zh": give them the Simplified (zh-CN) templates too.
+            sources += [replace(s, language="zh") for s in sources if s.language == "zh-CN"]
             for engine in self.engines:
                 for source in sources:
                     if engine.supports(source.language):
@@ -166,11 +175,43 @@ class VoicePipeline:
         conversation_id: str = "default",
         *,
         speak: bool = False,
+        area_id: str | None = None,
     ) -> PipelineResult:
-        """The text path (push-to-talk typed, the dashboard, `hearth voice say`)."""
-        lang = language if language in LANGUAGES else detect_language(text)
+        """The text path (push-to-talk typed, the dashboard, `hearth voice say`).
+
+        `area_id` is where the asker is (a satellite's or console's room), for "in here".
+        """
+        lang = canonical_language(language) if language else detect_language(text)
         await self._async_flush_rebuild()
-        return await self._async_handle(text, lang, conversation_id, speak=speak, timings={})
+        return await self._async_handle(
+            text,
+            lang,
+            conversation_id,
+            speak=speak,
+            timings={},
+            area_id=area_id,
+            guess_language=language is None,
+        )
+
+    def recognizer(self, language: str) -> IntentRecognizer:
+        """The recogniser for a language HA ships, loaded on first use with the home's names."""
+        lang = canonical_language(language)
+        recognizer = self.recognizers.get(lang)
+        if recognizer is None:
+            recognizer = self.recognizers[lang] = IntentRecognizer(lang)
+            recognizer.set_slot_lists(self.vocabulary.slot_lists(lang))
+        return recognizer
+
+    def recognize(
+        self, text: str, language: str | None = None, context: tuple[str, str] | None = None
+    ) -> IntentMatch | None:
+        """Intent of `text`; without a language, each likely one is tried (zh-CN, zh-TW, ...)."""
+        langs = (canonical_language(language),) if language else candidate_languages(text)
+        for lang in langs:
+            match = self.recognizer(lang).recognize(text, context)
+            if match is not None:
+                return match
+        return None
 
     async def async_process_audio(
         self,
@@ -331,9 +372,16 @@ class VoicePipeline:
         speak: bool,
         timings: dict[str, float],
         end_of_speech: float | None = None,
+        area_id: str | None = None,
+        guess_language: bool = False,
     ) -> PipelineResult:
         conversation = self.conversations.setdefault(cid, Conversation())
-        match = self.recognizers[language].recognize(text)
+        context = None
+        if area_id is not None:
+            context = (area_id, self.home.area_name(area_id) or area_id)
+        match = self.recognize(text, None if guess_language else language, context)
+        if match is not None:
+            language = match.language
         if match is None:
             self._fire(events.EVENT_VOICE_ERROR, cid, stage="intent", message="no match", text=text)
             result = PipelineResult(
