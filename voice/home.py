@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .vocabulary import HomeVocabulary, SpokenArea, SpokenEntity, SpokenFloor, build_vocabulary
@@ -103,6 +104,10 @@ class HomeView:
         if floor_id is not None:
             views = [v for v in views if v.floor_id == floor_id]
         return sorted(views, key=lambda v: v.entity_id)
+
+    def now(self) -> datetime:
+        """Local wall-clock time (the hub's clock, so tests can move it)."""
+        return self.hub.clock.now().astimezone()
 
     def area_name(self, area_id: str) -> str | None:
         area = self.hub.registry.areas.get(area_id)

@@ -25,7 +25,7 @@ from hub.errors import HearthError
 from hub.services import Target
 
 from . import events
-from .actions import Plan, Planner, ServiceAction, onoff_actions
+from .actions import Plan, Planner, ServiceAction, TimerRequest, onoff_actions
 from .audio import BYTES_PER_SECOND, Audio, async_iter_chunks
 from .dialogue import Conversation, follow_up_area
 from .home import HomeView
@@ -37,10 +37,10 @@ from .recognizer import (
     candidate_languages,
     detect_language,
 )
-from .replies import duration, reply
+from .replies import reply
 from .settings import VoiceSettings
 from .stt.base import SttEngine, Transcript, VocabularySource
-from .timers import Timers
+from .timers import Timer, Timers, async_apply
 from .tts import TtsSettings, async_synthesize
 from .vad import EndOfSpeech, SpeechSegment
 from .vocabulary import HomeVocabulary
@@ -447,11 +447,12 @@ class VoicePipeline:
             if pending is None:
                 return Plan(reply_key="nothing_to_confirm"), None
             return replace(pending, confirm_key=None), None
-        if match.intent == "HearthDeny":
+        if match.intent in ("HearthDeny", "HassNevermind"):
             had = conversation.pending is not None
             conversation.clear_pending()
-            self.timers.cancel(cid) if not had else None
-            return Plan(reply_key="cancelled"), None
+            if not had and match.intent == "HearthDeny":  # "cancel" with no question: the timer
+                return replace(Plan(reply_key="cancelled"), timer=TimerRequest("cancel")), None
+            return Plan(reply_key="cancelled" if had else "nevermind"), None
         conversation.clear_pending()  # a new command drops an unanswered question
         if match.intent == "HearthFollowUpOnOff":
             ids = conversation.last_entity_ids
@@ -517,16 +518,19 @@ class VoicePipeline:
         return tuple(done), None
 
     def _reply(self, plan: Plan, cid: str, language: str) -> str:
-        if plan.timer_op == "start" and plan.timer:
-            self.timers.start(cid, plan.timer)
-            return reply("timer_started", language, duration=duration(plan.timer, language))
-        if plan.timer_op == "cancel":
-            return reply("timer_cancelled" if self.timers.cancel(cid) else "no_timer", language)
-        if plan.timer_op == "status":
-            left = self.timers.remaining(cid)
-            if left is None:
-                return reply("no_timer", language)
-            return reply("timer_left", language, duration=duration(left, language))
+        if plan.timer is not None:
+            t = plan.timer
+            return async_apply(
+                self.timers,
+                cid,
+                t.op,
+                language,
+                seconds=t.seconds,
+                name=t.name,
+                area_id=t.area_id,
+                start_seconds=t.start_seconds,
+                command=t.command,
+            )
         return plan.reply(language)
 
     async def _async_finish(self, result: PipelineResult, speak: bool) -> PipelineResult:
@@ -575,8 +579,16 @@ class VoicePipeline:
             reason="confirmation timed out",
         )
 
-    def _timer_finished(self, cid: str, seconds: float) -> None:
-        self._fire(events.EVENT_VOICE_TIMER_FINISHED, cid, seconds=seconds)
+    def _timer_finished(self, timer: Timer) -> None:
+        cid = timer.conversation_id
+        self._fire(events.EVENT_VOICE_TIMER_FINISHED, cid, seconds=timer.seconds, name=timer.name)
+        if timer.command:  # "turn off the lights in five minutes": now is the time
+            task = self.hub.async_create_task(
+                self.async_process_text(timer.command, None, cid, area_id=timer.area_id),
+                "voice-delayed-command",
+            )
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     def _on_change(self, event: Event) -> None:
         self._schedule_rebuild()
