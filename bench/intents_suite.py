@@ -47,10 +47,26 @@ LANGS = ("en", "zh-CN", "zh-TW", "zh-HK")
 INTEGRATION = "suite"
 # Plans that answer "I can't" rather than act or inform.
 REFUSALS = frozenset(
-    {"no_match", "not_found", "no_entities", "ambiguous", "unknown_name", "not_supported"}
+    {
+        "no_match",
+        "not_found",
+        "no_entities",
+        "none_of_kind",
+        "ambiguous",
+        "unknown_name",
+        "unknown_name_in",
+        "not_supported",
+        "no_vacuum",
+    }
 )
 # Slots that only say how a sentence was phrased, not what it asks for.
 IGNORED_SLOTS = frozenset({"domain"})
+ABSENT_DOMAINS = frozenset({"person", "scene", "script", "valve", "media_player"})
+SHOPPING_LIST = {"name": "Shopping list", "domain": "todo"}
+# HA's suite always runs with a satellite area; files that do not name one get this sentinel.
+CONTEXT_SENTINEL = "__context_area__"
+# Understood right, and the file's home has nothing of that kind: the truthful answer is "none".
+EMPTY_ANSWERS = frozenset({"no_entities", "none_of_kind", "unknown_name_in", "no_vacuum"})
 
 
 @dataclass(frozen=True)
@@ -73,9 +89,11 @@ class Tally:
     """Outcome counts for one (language, intent, half)."""
 
     right: int = 0
+    right_empty: int = 0  # of the right ones: answered "there is none" (home has none)
     wrong: int = 0
     wrong_action: int = 0
     refused: int = 0
+    out_of_scope: int = 0  # about a domain Hearth lacks (scenes, scripts, valves, people)
 
     @property
     def total(self) -> int:
@@ -83,9 +101,11 @@ class Tally:
 
     def add(self, other: Tally) -> None:
         self.right += other.right
+        self.right_empty += other.right_empty
         self.wrong += other.wrong
         self.wrong_action += other.wrong_action
         self.refused += other.refused
+        self.out_of_scope += other.out_of_scope
 
 
 @dataclass(frozen=True)
@@ -95,6 +115,7 @@ class Verdict:
     outcome: str  # "right" | "wrong" | "refused"
     acted: bool
     detail: str = ""
+    empty: bool = False
 
 
 @dataclass
@@ -196,6 +217,9 @@ async def build_home(hub: Hub, spec: dict[str, Any]) -> tuple[str | None, list[s
         if area_spec.get("context_area"):
             context_area = area.id
     skipped = []
+    if not any(e.get("domain") == "todo" for e in spec.get("entities") or []):
+        # HA always has its shopping list; so does a Hearth home (the demo's todo list).
+        spec = {**spec, "entities": [*(spec.get("entities") or []), SHOPPING_LIST]}
     for n, ent_spec in enumerate(spec.get("entities") or []):
         domain = ent_spec["domain"]
         if domain not in DOMAINS:
@@ -223,17 +247,19 @@ def judge(
     acted = plan is not None and bool(plan.actions)
     if match is None or plan is None:
         return Verdict("refused", False, "no match")
-    if plan.reply_key in REFUSALS and not acted:
+    refused = plan.reply_key in REFUSALS and not acted
+    if refused and plan.reply_key not in EMPTY_ANSWERS:
         return Verdict("refused", False, f"{match.intent} {match.slots} -> {plan.reply_key}")
     if match.intent != suite_file.intent:
+        if refused:
+            return Verdict("refused", False, f"{match.intent} {match.slots} -> {plan.reply_key}")
         return Verdict("wrong", acted, f"intent {match.intent} {match.slots}")
     vocab = pipeline.vocabulary
     want = {k: v for k, v in expected.items() if k not in IGNORED_SLOTS}
-    if context_area is not None and "area" not in want:
-        area = vocab.area(context_area)
-        want_area = area.names[0] if area else context_area
-        if "area" in match.slots:
-            want["area"] = want_area
+    if "area" not in want and "area" in match.slots:
+        # HA's suite leaves the satellite's area out of the expected slots.
+        area = vocab.area(context_area or CONTEXT_SENTINEL)
+        want["area"] = area.names[0] if area else context_area or CONTEXT_SENTINEL
     got: dict[str, Any] = {}
     for key, value in match.slots.items():
         if key in IGNORED_SLOTS:
@@ -246,9 +272,12 @@ def judge(
             return Verdict("wrong", acted, f"extra slot {key}={got[key]!r}: want {want}")
         if not _same(got[key], want[key]):
             return Verdict("wrong", acted, f"slot {key}={got[key]!r}, want {want[key]!r}")
-    bad = _targets_off(pipeline, plan, want)
+    bad = _targets_off(pipeline, plan, want, suite_file.intent)
     if bad:
         return Verdict("wrong", acted, bad)
+    if refused:
+        # Understood right and the answer "there is none here" is true; it did not act.
+        return Verdict("right", False, plan.reply_key, empty=True)
     return Verdict("right", acted)
 
 
@@ -277,9 +306,14 @@ def _same(got: Any, want: Any) -> bool:
         return str(got).strip().casefold() == str(want).strip().casefold()
 
 
-def _targets_off(pipeline: VoicePipeline, plan: Plan, want: dict[str, Any]) -> str:
+def _targets_off(pipeline: VoicePipeline, plan: Plan, want: dict[str, Any], intent: str) -> str:
     """Why the plan's service targets do not fit the named entity/area/floor, or ''."""
     vocab = pipeline.vocabulary
+    if intent == "HassVacuumCleanArea":  # the area is where to clean, not where the robot is
+        areas = [vocab.area(str(a.data.get("area"))) for a in plan.actions]
+        if "area" in want and not all(a and _same(a.names[0], want["area"]) for a in areas):
+            return f"cleaning {areas}, not {want['area']}"
+        return ""
     for action in plan.actions:
         for eid in action.entity_ids:
             ent = vocab.entity(eid)
@@ -319,14 +353,18 @@ async def run_suite(
 async def _run_file(
     hub: Hub, pipeline: VoicePipeline, suite_file: SuiteFile, results: Results, show: str | None
 ) -> None:
-    context_area, _skipped = await build_home(hub, suite_file.data)
+    context_area, skipped = await build_home(hub, suite_file.data)
+    absent = set(skipped)
     await pipeline.async_rebuild()
     tally = results.tallies[(suite_file.language, suite_file.intent, suite_file.half)]
-    context = None
+    context = (CONTEXT_SENTINEL, CONTEXT_SENTINEL)
     if context_area is not None:
         context = (context_area, pipeline.home.area_name(context_area) or context_area)
     for test in suite_file.data.get("tests") or []:
         expected = dict(test.get("slots") or {})
+        if _about_absent_domain(suite_file, expected, absent):
+            tally.out_of_scope += len(test.get("sentences") or [])
+            continue
         for sentence in test.get("sentences") or []:
             match = pipeline.recognize(sentence, suite_file.language, context)
             plan = (
@@ -335,6 +373,7 @@ async def _run_file(
             verdict = judge(pipeline, match, plan, suite_file, expected, context_area)
             if verdict.outcome == "right":
                 tally.right += 1
+                tally.right_empty += int(verdict.empty)
             elif verdict.outcome == "refused":
                 tally.refused += 1
             else:
@@ -344,6 +383,15 @@ async def _run_file(
                 results.examples.append(
                     (suite_file.path, sentence, verdict.outcome, verdict.detail)
                 )
+
+
+def _about_absent_domain(suite_file: SuiteFile, expected: dict[str, Any], absent: set[str]) -> bool:
+    """True when a test asks about an entity or domain Hearth has no model of."""
+    if expected.get("domain") in ABSENT_DOMAINS:
+        return True
+    names = {e["name"]: e["domain"] for e in suite_file.data.get("entities") or []}
+    named = expected.get("name")
+    return isinstance(named, str) and names.get(named) in absent
 
 
 def report(results: Results, languages: Iterable[str]) -> str:
@@ -359,10 +407,11 @@ def report(results: Results, languages: Iterable[str]) -> str:
             row = f"{intent:<30}"
             for lang in langs:
                 t = results.tallies.get((lang, intent, half))
+                if t is not None:
+                    totals[lang].add(t)
                 if t is None or t.total == 0:
                     row += f"{'-':>22}"
                     continue
-                totals[lang].add(t)
                 row += f"{f'{t.right}/{t.total} w{t.wrong}({t.wrong_action}) r{t.refused}':>22}"
             print(row, file=out)
         row = f"{'TOTAL right':<30}"
@@ -370,6 +419,14 @@ def report(results: Results, languages: Iterable[str]) -> str:
             t = totals[lang]
             pct = 100 * t.right / t.total if t.total else 0.0
             row += f"{f'{t.right}/{t.total} {pct:.1f}%':>22}"
+        print(row, file=out)
+        row = f"{'  of which answered none':<30}"
+        for lang in langs:
+            row += f"{totals[lang].right_empty:>22}"
+        print(row, file=out)
+        row = f"{'not counted: domain absent':<30}"
+        for lang in langs:
+            row += f"{totals[lang].out_of_scope:>22}"
         print(row, file=out)
         row = f"{'TOTAL wrong action':<30}"
         for lang in langs:

@@ -157,7 +157,7 @@ class Planner:
             if len(found) == 1:
                 return Targets((found[0].entity_id,))
             if not found:
-                return Targets(problem=Plan(reply_key="not_found"))
+                return Targets(problem=Plan(reply_key="none_of_kind"))
             if any(d in NAMED_ONLY for d in wanted) or (len(wanted) > 1 and device_class is None):
                 return Targets(problem=self._ambiguous(found, language))
         views = [
@@ -205,7 +205,7 @@ class Planner:
                 reply_key="no_entities",
                 reply_values={"area": self.name(str(place), language)},
             )
-        return Plan(reply_key="not_found")
+        return Plan(reply_key="none_of_kind")
 
     def _unknown(self, slots: Mapping[str, Any], language: str, name_slot: str) -> Plan:
         said = self._match.texts.get(name_slot) or self.name(str(slots[name_slot]), language)
@@ -372,7 +372,7 @@ class Planner:
             if len(found) > 1:
                 return self._ambiguous(found, language=self._match.language)
         if vac is None:
-            return Plan(reply_key="not_found")
+            return Plan(reply_key="no_vacuum")
         action = ServiceAction(service, (vac.entity_id,), dict(data or {}))
         return Plan((action,), key, values, matched=(vac.entity_id,))
 

@@ -149,10 +149,12 @@ class IntentRecognizer:
         )
 
 
-def _rank(result: RecognizeResult) -> tuple[int, int, int, int]:
-    """Prefer a named entity over a room ("kitchen light" is that light, not every light in
+def _rank(result: RecognizeResult) -> tuple[int, int, int, int, int]:
+    """Prefer the shopping list's own intents over the same words read as a to-do list's
+    name, then a named entity over a room ("kitchen light" is that light, not every light in
     the kitchen), then the template that matched the most literal text, then fewer
     wildcard words (a list item should not swallow a name), then HA's own templates."""
+    shopping = int(result.intent.name.startswith("HassShoppingList"))
     named = sum(
         1
         for name, ent in result.entities.items()
@@ -160,4 +162,4 @@ def _rank(result: RecognizeResult) -> tuple[int, int, int, int]:
     )
     wild = sum(len(str(e.text)) for e in result.entities.values() if e.is_wildcard)
     own = 0 if result.intent.name.startswith("Hearth") else 1
-    return (named, result.text_chunks_matched, -wild, own)
+    return (shopping, named, result.text_chunks_matched, -wild, own)
