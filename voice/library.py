@@ -57,6 +57,17 @@ SUPPORTED_INTENTS = frozenset(
 _REPLACED_BY_HA = frozenset(
     {"HassLockLock", "HassLockUnlock", "HassOpenCover", "HassCloseCover", "HearthShoppingListAdd"}
 )
+# HA intents for which Hearth's own phrasings are kept as extra sentences ("how much time is
+# left" is not in HA's English timer templates); their slots follow HA's.
+_EXTRA_PHRASINGS = frozenset(
+    {
+        "HassStartTimer",
+        "HassCancelTimer",
+        "HassTimerStatus",
+        "HassVacuumStart",
+        "HassVacuumReturnToBase",
+    }
+)
 # Hearth's own template directory per language (its Chinese templates are Simplified).
 _OWN_DIRS = {"en": "en", "zh-CN": "zh"}
 _ALIASES = {
@@ -158,14 +169,17 @@ def _layer(merged: dict[str, Any], own: dict[str, Any]) -> None:
     for name, body in own["lists"].items():
         merged["lists"][_PREFIX + name] = body
     for name, intent in own["intents"].items():
-        if name in merged["intents"] or name in _REPLACED_BY_HA:
+        if name in _REPLACED_BY_HA or (name in merged["intents"] and name not in _EXTRA_PHRASINGS):
             continue
         data = []
         for block in intent.get("data", []):
             block = dict(block)
             block["sentences"] = [rename(s) for s in block.get("sentences", [])]
             data.append(block)
-        merged["intents"][name] = {"data": data}
+        if name in merged["intents"]:
+            merged["intents"][name] = {"data": [*merged["intents"][name]["data"], *data]}
+        else:
+            merged["intents"][name] = {"data": data}
     # Hearth's Chinese templates rely on whitespace-insensitive matching, as HA's do.
     for key, value in (own.get("settings") or {}).items():
         merged["settings"].setdefault(key, value)
