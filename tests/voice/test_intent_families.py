@@ -10,8 +10,8 @@ from typing import Any
 
 from hassil.sample import sample_intents
 
-from voice.library import languages, load_library
 from hub.core import Hub
+from voice.library import languages, load_library
 from voice.pipeline import VoicePipeline
 from voice.settings import VoiceSettings
 
