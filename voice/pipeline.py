@@ -29,7 +29,7 @@ from .actions import Plan, Planner, ServiceAction, TimerRequest, onoff_actions
 from .audio import BYTES_PER_SECOND, Audio, async_iter_chunks
 from .dialogue import Conversation, follow_up_area
 from .home import HomeView
-from .library import canonical_language
+from .library import canonical_language, grammar_lists
 from .recognizer import (
     LANGUAGES,
     IntentMatch,
@@ -150,7 +150,8 @@ class VoicePipeline:
             for lang, recognizer in self.recognizers.items():
                 lists = vocabulary.slot_lists(lang)
                 recognizer.set_slot_lists(lists)
-                sources.append(VocabularySource(lang, recognizer.intents, lists, self._revision))
+                spoken = grammar_lists(recognizer.intents, lists)
+                sources.append(VocabularySource(lang, recognizer.intents, spoken, self._revision))
             # Engines know Chinese as "zh": give them the Simplified (zh-CN) templates too.
             sources += [replace(s, language="zh") for s in sources if s.language == "zh-CN"]
             for engine in self.engines:
