@@ -414,33 +414,24 @@ def report(results: Results, languages: Iterable[str]) -> str:
                     continue
                 row += f"{f'{t.right}/{t.total} w{t.wrong}({t.wrong_action}) r{t.refused}':>22}"
             print(row, file=out)
-        row = f"{'TOTAL right':<30}"
-        for lang in langs:
-            t = totals[lang]
-            pct = 100 * t.right / t.total if t.total else 0.0
-            row += f"{f'{t.right}/{t.total} {pct:.1f}%':>22}"
-        print(row, file=out)
-        row = f"{'  of which answered none':<30}"
-        for lang in langs:
-            row += f"{totals[lang].right_empty:>22}"
-        print(row, file=out)
-        row = f"{'not counted: domain absent':<30}"
-        for lang in langs:
-            row += f"{totals[lang].out_of_scope:>22}"
-        print(row, file=out)
-        row = f"{'TOTAL wrong action':<30}"
-        for lang in langs:
-            t = totals[lang]
-            pct = 100 * t.wrong_action / t.total if t.total else 0.0
-            row += f"{f'{t.wrong_action} {pct:.2f}%':>22}"
-        print(row, file=out)
-        row = f"{'TOTAL wrong / refused':<30}"
-        for lang in langs:
-            t = totals[lang]
-            row += f"{f'{t.wrong} / {t.refused}':>22}"
-        print(row, file=out)
+        rows: list[tuple[str, Any]] = [
+            ("TOTAL right", lambda t: f"{t.right}/{t.total} {_pct(t.right, t.total):.1f}%"),
+            ("  of which answered none", lambda t: str(t.right_empty)),
+            ("not counted: domain absent", lambda t: str(t.out_of_scope)),
+            (
+                "TOTAL wrong action",
+                lambda t: f"{t.wrong_action} {_pct(t.wrong_action, t.total):.2f}%",
+            ),
+            ("TOTAL wrong / refused", lambda t: f"{t.wrong} / {t.refused}"),
+        ]
+        for label, cell in rows:
+            print(f"{label:<30}" + "".join(f"{cell(totals[lang]):>22}" for lang in langs), file=out)
     print("\ncells: right/total w<wrong>(<of which acted>) r<refused>", file=out)
     return out.getvalue()
+
+
+def _pct(part: int, whole: int) -> float:
+    return 100 * part / whole if whole else 0.0
 
 
 def main() -> None:
