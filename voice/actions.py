@@ -243,6 +243,27 @@ class Planner:
     def _HassTurnOff(self, slots: Mapping[str, Any], language: str) -> Plan:
         return self._onoff(slots, language, False)
 
+    # Hearth's own speech templates name these intents the older way.
+    def _HassLockLock(self, slots: Mapping[str, Any], language: str) -> Plan:
+        return self._onoff({"name": slots["lock_name"]}, language, True)
+
+    def _HassLockUnlock(self, slots: Mapping[str, Any], language: str) -> Plan:
+        return self._onoff({"name": slots["lock_name"]}, language, False)
+
+    def _cover(self, slots: Mapping[str, Any], language: str, on: bool) -> Plan:
+        if "cover_name" in slots:
+            return self._onoff({"name": slots["cover_name"]}, language, on)
+        return self._onoff({**slots, "domain": "cover"}, language, on)
+
+    def _HassOpenCover(self, slots: Mapping[str, Any], language: str) -> Plan:
+        return self._cover(slots, language, True)
+
+    def _HassCloseCover(self, slots: Mapping[str, Any], language: str) -> Plan:
+        return self._cover(slots, language, False)
+
+    def _HearthShoppingListAdd(self, slots: Mapping[str, Any], language: str) -> Plan:
+        return self._HassShoppingListAddItem(slots, language)
+
     def _HassToggle(self, slots: Mapping[str, Any], language: str) -> Plan:
         found = self.resolve(slots, ONOFF_DOMAINS, language)
         if found.problem is not None:

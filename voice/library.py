@@ -205,3 +205,21 @@ def grammar_lists(intents: Intents, slot_lists: dict[str, SlotList]) -> dict[str
         if stand_in is not None:
             out[wildcard] = stand_in
     return out
+
+
+@cache
+def load_speech_templates(language: str) -> Intents | None:
+    """Hearth's own template set alone, for the speech grammar and its transcripts.
+
+    HA's full English set made the closed grammar decode espeak speech worse (17 spoken test
+    commands failed), so speech keeps Hearth's smaller set until the grammar is pruned.
+    """
+    directory = _OWN_DIRS.get(canonical_language(language))
+    if directory is None:
+        return None
+    files = [
+        f
+        for f in sorted((INTENTS_DIR / directory).glob("*.yaml"))
+        if f.name not in ("names.yaml", "replies.yaml")
+    ]
+    return Intents.from_files(files)

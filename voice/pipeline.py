@@ -29,7 +29,7 @@ from .actions import Plan, Planner, ServiceAction, TimerRequest, onoff_actions
 from .audio import BYTES_PER_SECOND, Audio, async_iter_chunks
 from .dialogue import Conversation, follow_up_area
 from .home import HomeView
-from .library import canonical_language, grammar_lists
+from .library import canonical_language, load_speech_templates
 from .recognizer import (
     LANGUAGES,
     IntentMatch,
@@ -100,6 +100,12 @@ class VoicePipeline:
         self.home = HomeView(hub)
         self.engines: list[SttEngine] = list(engines or [])
         self.recognizers = {lang: IntentRecognizer(lang) for lang in LANGUAGES}
+        # Speech transcripts come from a grammar of Hearth's own templates: match them there.
+        self.speech_recognizers = {
+            lang: IntentRecognizer(lang, intents)
+            for lang in ("en", "zh-CN")
+            if (intents := load_speech_templates(lang)) is not None
+        }
         self.vocabulary = HomeVocabulary()
         self.conversations: dict[str, Conversation] = {}
         self.timers = Timers(self._timer_finished)
@@ -148,10 +154,11 @@ class VoicePipeline:
             self.vocabulary = vocabulary
             sources = []
             for lang, recognizer in self.recognizers.items():
+                recognizer.set_slot_lists(vocabulary.slot_lists(lang))
+            for lang, recognizer in self.speech_recognizers.items():
                 lists = vocabulary.slot_lists(lang)
                 recognizer.set_slot_lists(lists)
-                spoken = grammar_lists(recognizer.intents, lists)
-                sources.append(VocabularySource(lang, recognizer.intents, spoken, self._revision))
+                sources.append(VocabularySource(lang, recognizer.intents, lists, self._revision))
             # Engines know Chinese as "zh": give them the Simplified (zh-CN) templates too.
             sources += [replace(s, language="zh") for s in sources if s.language == "zh-CN"]
             for engine in self.engines:
@@ -316,6 +323,7 @@ class VoicePipeline:
             speak=speak,
             timings=timings,
             end_of_speech=end_of_speech,
+            spoken=True,
         )
         return replace(result, wake=listener.wake, confidence=transcript.confidence)
 
@@ -375,12 +383,17 @@ class VoicePipeline:
         end_of_speech: float | None = None,
         area_id: str | None = None,
         guess_language: bool = False,
+        spoken: bool = False,
     ) -> PipelineResult:
         conversation = self.conversations.setdefault(cid, Conversation())
         context = None
         if area_id is not None:
             context = (area_id, self.home.area_name(area_id) or area_id)
-        match = self.recognize(text, None if guess_language else language, context)
+        speech = self.speech_recognizers.get(canonical_language(language)) if spoken else None
+        if speech is not None:
+            match = speech.recognize(text, context)
+        else:
+            match = self.recognize(text, None if guess_language else language, context)
         if match is not None:
             language = match.language
         if match is None:

@@ -88,9 +88,9 @@ def _list_names(expr: Any, intents: Intents) -> set[str]:
 class IntentRecognizer:
     """Matches text against one language's templates and the home's slot lists."""
 
-    def __init__(self, language: str) -> None:
+    def __init__(self, language: str, intents: Intents | None = None) -> None:
         self.language = canonical_language(language)
-        self.intents = load_intents(language)
+        self.intents = intents or load_intents(language)
         self._needed = referenced_lists(self.intents)
         self.slot_lists: dict[str, SlotList] = {}
         self.set_slot_lists({})
