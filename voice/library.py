@@ -18,7 +18,6 @@ from typing import Any
 import home_assistant_intents
 import yaml
 from hassil import Intents
-from hassil.intents import SlotList
 
 from .vocabulary import INTENTS_DIR
 
@@ -190,21 +189,6 @@ def dump(language: str) -> str:
     """The merged template set as JSON (for debugging `hearth voice` issues)."""
     lib = load_library(language)
     return json.dumps(sorted(lib.intents.intents), ensure_ascii=False)
-
-
-# HA reads list items and timer names as free text; a closed grammar can only hear words it
-# lists, so speech gets Hearth's own item words there (text input keeps the free text).
-_SPOKEN_STAND_INS = {"shopping_list_item": "item", "todo_list_item": "item"}
-
-
-def grammar_lists(intents: Intents, slot_lists: dict[str, SlotList]) -> dict[str, SlotList]:
-    """The home's lists plus closed stand-ins for HA's free-text lists (for speech grammars)."""
-    out = dict(slot_lists)
-    for wildcard, own in _SPOKEN_STAND_INS.items():
-        stand_in = intents.slot_lists.get(_PREFIX + own)
-        if stand_in is not None:
-            out[wildcard] = stand_in
-    return out
 
 
 @cache
