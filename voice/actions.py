@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .home import EntityView, HomeView
 from .recognizer import IntentMatch
-from .replies import join_names, reply
+from .replies import join_names, reply, state_name
 from .vocabulary import HomeVocabulary
 
 ONOFF_DOMAINS = ("light", "switch", "fan")
+NAMED_ONOFF = ("light", "switch", "fan", "climate", "cover", "lock", "button", "vacuum")
+# What "turn on"/"turn off" does per domain (HA's HassTurnOn/HassTurnOff semantics).
+TURN_ON = {"cover": "open_cover", "lock": "lock", "button": "press", "vacuum": "start"}
+TURN_OFF = {"cover": "close_cover", "lock": "unlock", "vacuum": "return_to_base"}
+# Domains where acting on the wrong one of several matches does harm: ask instead.
+NAMED_ONLY = frozenset({"lock"})
+ONE_AT_A_TIME = frozenset({"lock", "cover"})
 COLORS: Mapping[str, dict[str, Any]] = {
     "red": {"rgb_color": [255, 0, 0]},
     "green": {"rgb_color": [0, 255, 0]},
@@ -21,11 +28,14 @@ COLORS: Mapping[str, dict[str, Any]] = {
     "orange": {"rgb_color": [255, 165, 0]},
     "purple": {"rgb_color": [128, 0, 128]},
     "pink": {"rgb_color": [255, 105, 180]},
+    "brown": {"rgb_color": [150, 75, 0]},
+    "black": {"rgb_color": [0, 0, 0]},
     "warm white": {"color_temp_kelvin": 2700},
     "cool white": {"color_temp_kelvin": 6000},
 }
 # Spending money is risky whatever the service registry says.
 RISKY_INTENTS = frozenset({"HearthOrder"})
+_OFF_STATES = frozenset({"off", "closed", "unlocked", "docked", "idle"})
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,18 @@ class ServiceAction:
 
 
 @dataclass(frozen=True)
+class TimerRequest:
+    """A timer operation for the pipeline's Timers (they live per conversation)."""
+
+    op: str  # start | cancel | cancel_all | status | pause | unpause | add
+    seconds: float | None = None  # duration to start with, or to add (negative: remove)
+    name: str | None = None
+    area_id: str | None = None
+    start_seconds: float | None = None  # "the 5 minute timer"
+    command: str | None = None  # a delayed command: run this sentence when the timer ends
+
+
+@dataclass(frozen=True)
 class Plan:
     """What to do for an intent and what to say once it is done."""
 
@@ -52,11 +74,25 @@ class Plan:
     reply_key: str = "no_match"
     reply_values: Mapping[str, Any] = field(default_factory=dict)
     confirm_key: str | None = None  # set when the plan must be confirmed first
-    timer: float | None = None  # seconds, for HassStartTimer
-    timer_op: str | None = None  # "start" | "cancel" | "status"
+    timer: TimerRequest | None = None
+    # For HA reply templates: the entities the answer is about, and which matched a question.
+    matched: tuple[str, ...] = ()
+    unmatched: tuple[str, ...] = ()
 
     def reply(self, language: str) -> str:
         return reply(self.reply_key, language, **self.reply_values)
+
+    @property
+    def timer_op(self) -> str | None:
+        return None if self.timer is None else self.timer.op
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Entities a command resolved to, or why it could not resolve."""
+
+    ids: tuple[str, ...] = ()
+    problem: Plan | None = None
 
 
 class Planner:
@@ -65,18 +101,20 @@ class Planner:
     def __init__(self, home: HomeView, vocabulary: HomeVocabulary) -> None:
         self.home = home
         self.vocab = vocabulary
+        self._match = IntentMatch("")
 
     def plan(self, match: IntentMatch) -> Plan:
         handler = getattr(self, "_" + match.intent, None)
         if handler is None:
             return Plan(reply_key="no_match")
+        self._match = match
         plan: Plan = handler(match.slots, match.language)
         risky = match.intent in RISKY_INTENTS or any(
             self.home.is_risky(a.service) for a in plan.actions
         )
         if risky and plan.actions and plan.confirm_key is None:
             key = "confirm_order" if match.intent == "HearthOrder" else "confirm_unlock"
-            plan = Plan(plan.actions, plan.reply_key, plan.reply_values, confirm_key=key)
+            plan = replace(plan, confirm_key=key)
         return plan
 
     # --- helpers -------------------------------------------------------------------------
@@ -87,27 +125,62 @@ class Planner:
     def names(self, entity_ids: tuple[str, ...], language: str) -> str:
         return join_names([self.name(e, language) for e in entity_ids], language)
 
-    def targets(
-        self, slots: Mapping[str, Any], domains: tuple[str, ...], name_slot: str
-    ) -> tuple[str, ...]:
-        """Entity ids a command addresses: a named entity, or every match in a room/home."""
+    def resolve(
+        self,
+        slots: Mapping[str, Any],
+        domains: tuple[str, ...],
+        language: str,
+        name_slot: str = "name",
+        *,
+        everywhere: bool = False,
+    ) -> Targets:
+        """Entities a command addresses: a named entity (narrowed by room/floor when the name
+        is shared), or every entity of the domains/device class in a room, floor or home."""
+        wanted = _domains(slots, domains)
+        area, floor = slots.get("area"), slots.get("floor")
+        device_class = slots.get("device_class")
         if name_slot in slots:
-            return (str(slots[name_slot]),)
-        wanted = (str(slots["domain"]),) if "domain" in slots else domains
-        area = slots.get("area")
-        if area is None and "everywhere" not in slots:
+            candidates = [self.home.get(e) for e in self.vocab.same_name(str(slots[name_slot]))]
+            views = [v for v in candidates if v is not None and v.domain in wanted]
+            views = _narrow(views, area, floor)
+            if not views:
+                return Targets(problem=self._unknown(slots, language, name_slot))
+            if len(views) > 1 and self._match.context_area and area is None and floor is None:
+                here = [v for v in views if v.area_id == self._match.context_area]
+                views = here or views
+            if len(views) > 1 and any(v.domain in ONE_AT_A_TIME for v in views):
+                return Targets(problem=self._ambiguous(views, language))
+            return Targets(tuple(v.entity_id for v in views))
+        if area is None and floor is None and not everywhere:
             found = [v for d in wanted for v in self.home.entities(d)]
-            return tuple(v.entity_id for v in found) if len(found) == 1 else ()
-        return tuple(
-            v.entity_id
+            found = _of_class(found, device_class)
+            if len(found) == 1:
+                return Targets((found[0].entity_id,))
+            if not found:
+                return Targets(problem=Plan(reply_key="none_of_kind"))
+            if any(d in NAMED_ONLY for d in wanted) or (len(wanted) > 1 and device_class is None):
+                return Targets(problem=self._ambiguous(found, language))
+        views = [
+            v
             for d in wanted
-            for v in self.home.entities(d, None if area is None else str(area))
-        )
+            for v in self.home.entities(
+                d, None if area is None else str(area), None if floor is None else str(floor)
+            )
+        ]
+        views = _of_class(views, device_class)
+        if any(v.domain in NAMED_ONLY for v in views) and len(views) > 1:
+            return Targets(problem=self._ambiguous(views, language))
+        if not views:
+            return Targets(problem=self._missing(slots, language))
+        return Targets(tuple(v.entity_id for v in views))
 
     def only(self, domain: str, slot_value: Any = None) -> EntityView | None:
         if slot_value is not None:
             return self.home.get(str(slot_value))
         found = self.home.entities(domain)
+        if len(found) > 1 and self._match.context_area:
+            here = [v for v in found if v.area_id == self._match.context_area]
+            found = here or found
         return found[0] if found else None
 
     def fridge(self) -> EntityView | None:
@@ -117,90 +190,187 @@ class Planner:
         return fridges[0] if fridges else None
 
     def area_or_target(self, slots: Mapping[str, Any], ids: tuple[str, ...], language: str) -> str:
-        if "name" in slots or any(k.endswith("_name") for k in slots) or "area" not in slots:
+        if "name" in slots or any(k.endswith("_name") for k in slots):
             return self.names(ids, language)
-        return self.name(str(slots["area"]), language)
+        if "area" in slots:
+            return self.name(str(slots["area"]), language)
+        if "floor" in slots:
+            return self.name(str(slots["floor"]), language)
+        return self.names(ids, language)
 
     def _missing(self, slots: Mapping[str, Any], language: str) -> Plan:
-        if "area" in slots:
+        if "area" in slots or "floor" in slots:
+            place = slots.get("area") or slots.get("floor")
             return Plan(
                 reply_key="no_entities",
-                reply_values={"area": self.name(str(slots["area"]), language)},
+                reply_values={"area": self.name(str(place), language)},
             )
-        return Plan(reply_key="not_found")
+        return Plan(reply_key="none_of_kind")
 
-    def _onoff(self, slots: Mapping[str, Any], language: str, service: str, key: str) -> Plan:
-        ids = self.targets(slots, ONOFF_DOMAINS, "name")
-        if not ids:
-            return self._missing(slots, language)
-        actions = _per_domain(ids, service)
-        return Plan(actions, key, {"target": self.area_or_target(slots, ids, language)})
+    def _unknown(self, slots: Mapping[str, Any], language: str, name_slot: str) -> Plan:
+        said = self._match.texts.get(name_slot) or self.name(str(slots[name_slot]), language)
+        if "area" in slots or "floor" in slots:
+            place = self.name(str(slots.get("area") or slots.get("floor")), language)
+            return Plan(reply_key="unknown_name_in", reply_values={"name": said, "area": place})
+        return Plan(reply_key="unknown_name", reply_values={"name": said})
+
+    def _ambiguous(self, views: list[EntityView], language: str) -> Plan:
+        ids = tuple(v.entity_id for v in views)
+        return Plan(reply_key="ambiguous", reply_values={"targets": self.names(ids, language)})
+
+    def _onoff(self, slots: Mapping[str, Any], language: str, on: bool) -> Plan:
+        domains = ONOFF_DOMAINS if "name" not in slots else NAMED_ONOFF
+        found = self.resolve(slots, domains, language)
+        if found.problem is not None:
+            return found.problem
+        ids = found.ids
+        actions = _per_domain(ids, TURN_ON if on else TURN_OFF, "turn_on" if on else "turn_off")
+        key = "turned_on" if on else "turned_off"
+        domain_set = {a.service.split(".", 1)[0] for a in actions}
+        if domain_set == {"cover"}:
+            key = "opened" if on else "closed"
+        elif domain_set == {"lock"}:
+            key = "locked" if on else "unlocked"
+        return Plan(
+            actions, key, {"target": self.area_or_target(slots, ids, language)}, matched=ids
+        )
 
     # --- intents -------------------------------------------------------------------------
 
     def _HassTurnOn(self, slots: Mapping[str, Any], language: str) -> Plan:
-        return self._onoff(slots, language, "turn_on", "turned_on")
+        return self._onoff(slots, language, True)
 
     def _HassTurnOff(self, slots: Mapping[str, Any], language: str) -> Plan:
-        return self._onoff(slots, language, "turn_off", "turned_off")
+        return self._onoff(slots, language, False)
+
+    # Hearth's own speech templates name these intents the older way.
+    def _HassLockLock(self, slots: Mapping[str, Any], language: str) -> Plan:
+        return self._onoff({"name": slots["lock_name"]}, language, True)
+
+    def _HassLockUnlock(self, slots: Mapping[str, Any], language: str) -> Plan:
+        return self._onoff({"name": slots["lock_name"]}, language, False)
+
+    def _cover(self, slots: Mapping[str, Any], language: str, on: bool) -> Plan:
+        if "cover_name" in slots:
+            return self._onoff({"name": slots["cover_name"]}, language, on)
+        return self._onoff({**slots, "domain": "cover"}, language, on)
+
+    def _HassOpenCover(self, slots: Mapping[str, Any], language: str) -> Plan:
+        return self._cover(slots, language, True)
+
+    def _HassCloseCover(self, slots: Mapping[str, Any], language: str) -> Plan:
+        return self._cover(slots, language, False)
+
+    def _HearthShoppingListAdd(self, slots: Mapping[str, Any], language: str) -> Plan:
+        return self._HassShoppingListAddItem(slots, language)
 
     def _HassToggle(self, slots: Mapping[str, Any], language: str) -> Plan:
-        return self._onoff(slots, language, "toggle", "toggled")
+        found = self.resolve(slots, ONOFF_DOMAINS, language)
+        if found.problem is not None:
+            return found.problem
+        actions = _per_domain(found.ids, {}, "toggle")
+        return Plan(actions, "toggled", {"target": self.area_or_target(slots, found.ids, language)})
 
     def _HassLightSet(self, slots: Mapping[str, Any], language: str) -> Plan:
-        ids = self.targets({**slots, "domain": "light"}, ("light",), "light_name")
-        if not ids:
-            return self._missing(slots, language)
+        found = self.resolve({**slots, "domain": "light"}, ("light",), language)
+        if found.problem is not None:
+            return found.problem
+        ids = found.ids
         target = self.area_or_target(slots, ids, language)
         if "brightness" in slots:
-            pct = max(0, min(100, int(slots["brightness"])))
+            pct = max(0, min(100, int(_number(slots["brightness"]))))
             action = ServiceAction("light.turn_on", ids, {"brightness_pct": pct})
-            return Plan((action,), "brightness_set", {"target": target, "brightness": pct})
+            return Plan(
+                (action,), "brightness_set", {"target": target, "brightness": pct}, matched=ids
+            )
+        if "temperature" in slots:
+            kelvin = int(_number(slots["temperature"]))
+            action = ServiceAction("light.turn_on", ids, {"color_temp_kelvin": kelvin})
+            return Plan(
+                (action,), "color_temp_set", {"target": target, "kelvin": kelvin}, matched=ids
+            )
         color = str(slots.get("color", "white"))
-        action = ServiceAction("light.turn_on", ids, dict(COLORS.get(color, COLORS["white"])))
-        return Plan((action,), "color_set", {"target": target, "color": color})
+        if color not in COLORS:
+            return Plan(reply_key="not_supported")
+        action = ServiceAction("light.turn_on", ids, dict(COLORS[color]))
+        said = self._match.texts.get("color") or color
+        return Plan((action,), "color_set", {"target": target, "color": said}, matched=ids)
 
     def _HassClimateSetTemperature(self, slots: Mapping[str, Any], language: str) -> Plan:
-        ids = self.targets({**slots, "domain": "climate"}, ("climate",), "climate_name")
-        if not ids and "area" not in slots:
-            ids = tuple(v.entity_id for v in self.home.entities("climate"))[:1]
-        if not ids:
-            return self._missing(slots, language)
+        found = self.resolve({**slots, "domain": "climate"}, ("climate",), language)
+        if found.problem is not None:
+            return found.problem
         temp = _number(slots["temperature"])
-        action = ServiceAction("climate.set_temperature", ids, {"temperature": temp})
+        action = ServiceAction("climate.set_temperature", found.ids, {"temperature": temp})
         return Plan(
             (action,),
             "temperature_set",
-            {"target": self.area_or_target(slots, ids, language), "temperature": _say(temp)},
+            {
+                "target": self.area_or_target(slots, found.ids, language),
+                "temperature": _say(temp),
+            },
+            matched=found.ids,
         )
 
-    def _HassLockLock(self, slots: Mapping[str, Any], language: str) -> Plan:
-        ids = (str(slots["lock_name"]),)
+    def _HassClimateGetTemperature(self, slots: Mapping[str, Any], language: str) -> Plan:
+        if "name" in slots:
+            view = self.home.get(str(slots["name"]))
+            if view is None:
+                return self._unknown(slots, language, "name")
+            value = _temperature_of(view)
+            if value is None:
+                return Plan(reply_key="not_found")
+            return self._temp_plan(self.name(view.entity_id, language), value, (view.entity_id,))
+        area = slots.get("area") or self._match.context_area
+        views = self.home.entities("climate", None if area is None else str(area))
+        views += [
+            v
+            for v in self.home.entities("sensor", None if area is None else str(area))
+            if v.device_class == "temperature"
+        ]
+        for view in views:
+            value = _temperature_of(view)
+            if value is not None:
+                place = (
+                    self.name(str(area), language) if area else self.name(view.entity_id, language)
+                )
+                return self._temp_plan(place, value, (view.entity_id,))
+        return self._missing(slots, language)
+
+    def _temp_plan(self, place: str, value: Any, ids: tuple[str, ...]) -> Plan:
         return Plan(
-            (ServiceAction("lock.lock", ids),), "locked", {"target": self.names(ids, language)}
+            reply_key="temperature_is",
+            reply_values={"area": place, "temperature": _say(_number(value))},
+            matched=ids,
         )
 
-    def _HassLockUnlock(self, slots: Mapping[str, Any], language: str) -> Plan:
-        ids = (str(slots["lock_name"]),)
+    def _HassSetPosition(self, slots: Mapping[str, Any], language: str) -> Plan:
+        found = self.resolve(
+            {**slots, "domain": slots.get("domain", "cover")}, ("cover",), language
+        )
+        if found.problem is not None:
+            return found.problem
+        position = max(0, min(100, int(_number(slots["position"]))))
+        action = ServiceAction("cover.set_cover_position", found.ids, {"position": position})
         return Plan(
-            (ServiceAction("lock.unlock", ids),), "unlocked", {"target": self.names(ids, language)}
+            (action,),
+            "position_set",
+            {"target": self.area_or_target(slots, found.ids, language), "position": position},
+            matched=found.ids,
         )
 
-    def _cover(self, slots: Mapping[str, Any], language: str, service: str, key: str) -> Plan:
-        ids = self.targets({**slots, "domain": "cover"}, ("cover",), "cover_name")
-        if not ids:
-            return self._missing(slots, language)
+    def _HassFanSetSpeed(self, slots: Mapping[str, Any], language: str) -> Plan:
+        found = self.resolve({**slots, "domain": "fan"}, ("fan",), language)
+        if found.problem is not None:
+            return found.problem
+        pct = max(0, min(100, int(_number(slots["percentage"]))))
+        action = ServiceAction("fan.set_percentage", found.ids, {"percentage": pct})
         return Plan(
-            (ServiceAction(service, ids),),
-            key,
-            {"target": self.area_or_target(slots, ids, language)},
+            (action,),
+            "fan_speed_set",
+            {"target": self.area_or_target(slots, found.ids, language), "percentage": pct},
+            matched=found.ids,
         )
-
-    def _HassOpenCover(self, slots: Mapping[str, Any], language: str) -> Plan:
-        return self._cover(slots, language, "cover.open_cover", "opened")
-
-    def _HassCloseCover(self, slots: Mapping[str, Any], language: str) -> Plan:
-        return self._cover(slots, language, "cover.close_cover", "closed")
 
     def _vacuum(
         self,
@@ -210,10 +380,22 @@ class Planner:
         data: Mapping[str, Any] | None = None,
         **values: Any,
     ) -> Plan:
-        vac = self.only("vacuum", slots.get("vacuum_name"))
+        named = slots.get("vacuum_name") or slots.get("name")
+        if named is not None:
+            vac = self.home.get(str(named))
+        else:
+            found = self.home.entities("vacuum")
+            if "floor" in slots:
+                found = [v for v in found if v.floor_id == slots["floor"]] or found
+            if len(found) > 1 and self._match.context_area:
+                found = [v for v in found if v.area_id == self._match.context_area] or found
+            vac = found[0] if len(found) == 1 else None
+            if len(found) > 1:
+                return self._ambiguous(found, language=self._match.language)
         if vac is None:
-            return Plan(reply_key="not_found")
-        return Plan((ServiceAction(service, (vac.entity_id,), dict(data or {})),), key, values)
+            return Plan(reply_key="no_vacuum")
+        action = ServiceAction(service, (vac.entity_id,), dict(data or {}))
+        return Plan((action,), key, values, matched=(vac.entity_id,))
 
     def _HassVacuumStart(self, slots: Mapping[str, Any], language: str) -> Plan:
         return self._vacuum(slots, "vacuum.start", "vacuum_started")
@@ -227,8 +409,13 @@ class Planner:
     def _HassVacuumReturnToBase(self, slots: Mapping[str, Any], language: str) -> Plan:
         return self._vacuum(slots, "vacuum.return_to_base", "vacuum_home")
 
+    def _HassVacuumCleanArea(self, slots: Mapping[str, Any], language: str) -> Plan:
+        return self._HearthVacuumCleanArea(slots, language)
+
     def _HearthVacuumCleanArea(self, slots: Mapping[str, Any], language: str) -> Plan:
-        area = str(slots["area"])
+        area = str(slots.get("area") or self._match.context_area or "")
+        if not area:
+            return Plan(reply_key="not_found")
         return self._vacuum(
             slots,
             "vacuum.clean_area",
@@ -310,15 +497,62 @@ class Planner:
         found = named or lists
         return found[0] if found else None
 
-    def _HearthShoppingListAdd(self, slots: Mapping[str, Any], language: str) -> Plan:
-        todo = self._shopping_list()
+    def _item(self, slots: Mapping[str, Any]) -> str:
+        """The item as said (so a Chinese list keeps Chinese words)."""
+        return str(self._match.texts.get("item") or slots["item"]).strip()
+
+    def _list_change(
+        self,
+        todo: EntityView | None,
+        service: str,
+        key: str,
+        slots: Mapping[str, Any],
+        language: str,
+    ) -> Plan:
         if todo is None:
             return Plan(reply_key="not_found")
-        item = str(slots["item"])
+        item = self._item(slots)
+        if service == "todo.remove_item":
+            items = [str(i).lower() for i in todo.attributes.get("items") or []]
+            if item.lower() not in items:
+                return Plan(
+                    reply_key="item_not_on_list",
+                    reply_values={"item": item, "list": self.name(todo.entity_id, language)},
+                )
         return Plan(
-            (ServiceAction("todo.add_item", (todo.entity_id,), {"item": item}),),
-            "shopping_added",
-            {"item": item},
+            (ServiceAction(service, (todo.entity_id,), {"item": item}),),
+            key,
+            {"item": item, "list": self.name(todo.entity_id, language)},
+            matched=(todo.entity_id,),
+        )
+
+    def _HassShoppingListAddItem(self, slots: Mapping[str, Any], language: str) -> Plan:
+        return self._list_change(
+            self._shopping_list(), "todo.add_item", "shopping_added", slots, language
+        )
+
+    def _HassShoppingListCompleteItem(self, slots: Mapping[str, Any], language: str) -> Plan:
+        return self._list_change(
+            self._shopping_list(), "todo.remove_item", "list_completed", slots, language
+        )
+
+    def _named_list(self, slots: Mapping[str, Any]) -> EntityView | None:
+        view = self.home.get(str(slots.get("name", "")))
+        return view if view is not None and view.domain == "todo" else None
+
+    def _HassListAddItem(self, slots: Mapping[str, Any], language: str) -> Plan:
+        return self._list_change(
+            self._named_list(slots), "todo.add_item", "list_added", slots, language
+        )
+
+    def _HassListCompleteItem(self, slots: Mapping[str, Any], language: str) -> Plan:
+        return self._list_change(
+            self._named_list(slots), "todo.remove_item", "list_completed", slots, language
+        )
+
+    def _HassListRemoveItem(self, slots: Mapping[str, Any], language: str) -> Plan:
+        return self._list_change(
+            self._named_list(slots), "todo.remove_item", "list_removed", slots, language
         )
 
     def _HearthOrder(self, slots: Mapping[str, Any], language: str) -> Plan:
@@ -326,71 +560,220 @@ class Planner:
         todo = self._shopping_list()
         if todo is None:
             return Plan(reply_key="not_found")
-        item = str(slots["item"])
+        item = self._item(slots)
         action = ServiceAction("todo.add_item", (todo.entity_id,), {"item": item})
         return Plan((action,), "ordered", {"item": item}, confirm_key="confirm_order")
 
     def _HassGetState(self, slots: Mapping[str, Any], language: str) -> Plan:
         if slots.get("attribute") == "temperature":
-            return self._temperature_in(str(slots["area"]), language)
+            return self._HassClimateGetTemperature({"area": slots["area"]}, language)
         for key in ("name", "lock_name", "cover_name", "sensor_name"):
             if key in slots:
-                view = self.home.get(str(slots[key]))
-                if view is None:
-                    return Plan(reply_key="not_found")
-                state = view.state or reply("unknown", language)
-                unit = view.attributes.get("unit_of_measurement")
-                if unit:
-                    state = f"{state} {unit}"
-                return Plan(
-                    reply_key="state_is",
-                    reply_values={"target": self.name(view.entity_id, language), "state": state},
-                )
-        return Plan(reply_key="not_found")
+                return self._state_of(slots, key, language)
+        domains = _domains(slots, ())
+        area, floor = slots.get("area"), slots.get("floor")
+        views = [
+            v
+            for d in domains
+            for v in self.home.entities(
+                d, None if area is None else str(area), None if floor is None else str(floor)
+            )
+        ]
+        views = _of_class(views, slots.get("device_class"))
+        if not views:
+            return self._missing(slots, language)
+        wanted = str(slots.get("state", "on"))
+        matched = tuple(v.entity_id for v in views if _in_state(v, wanted))
+        unmatched = tuple(v.entity_id for v in views if not _in_state(v, wanted))
+        state_word = self._match.texts.get("state") or wanted
+        values = {"state": state_word, "count": len(matched)}
+        kind = self._match.response or "any"
+        if kind == "all":
+            key = "all_yes" if not unmatched else "all_no"
+            values["targets"] = self.names(unmatched, language)
+        elif kind == "how_many":
+            key = "how_many"
+        elif kind == "which":
+            key = "which" if matched else "which_none"
+            values["targets"] = self.names(matched, language)
+        else:
+            key = "any_yes" if matched else "any_no"
+            values["targets"] = self.names(matched, language)
+        return Plan(reply_key=key, reply_values=values, matched=matched, unmatched=unmatched)
 
-    def _temperature_in(self, area: str, language: str) -> Plan:
-        for view in self.home.entities("climate", area):
-            if view.attributes.get("current_temperature") is not None:
-                return self._temp_plan(area, view.attributes["current_temperature"], language)
-        for view in self.home.entities("sensor", area):
-            if view.attributes.get("device_class") == "temperature" and view.state not in (
-                None,
-                "unknown",
-                "unavailable",
-            ):
-                return self._temp_plan(area, view.state, language)
-        return Plan(reply_key="no_entities", reply_values={"area": self.name(area, language)})
-
-    def _temp_plan(self, area: str, value: Any, language: str) -> Plan:
+    def _state_of(self, slots: Mapping[str, Any], key: str, language: str) -> Plan:
+        candidates = [self.home.get(e) for e in self.vocab.same_name(str(slots[key]))]
+        views = _narrow(
+            [v for v in candidates if v is not None], slots.get("area"), slots.get("floor")
+        )
+        if not views:
+            return self._unknown(slots, language, key)
+        view = views[0]
+        target = self.name(view.entity_id, language)
+        state = self._state_word(view, language)
+        if "state" in slots:
+            yes = _in_state(view, str(slots["state"]))
+            return Plan(
+                reply_key="yes_state" if yes else "no_state",
+                reply_values={"target": target, "state": state},
+                matched=(view.entity_id,) if yes else (),
+                unmatched=() if yes else (view.entity_id,),
+            )
         return Plan(
-            reply_key="temperature_is",
-            reply_values={"area": self.name(area, language), "temperature": _say(_number(value))},
+            reply_key="state_is",
+            reply_values={"target": target, "state": state},
+            matched=(view.entity_id,),
+        )
+
+    def _state_word(self, view: EntityView, language: str) -> str:
+        """The state in the request's language, with its unit ("on" -> "开着")."""
+        raw = view.state or "unknown"
+        word = state_name(raw, language)
+        unit = view.attributes.get("unit_of_measurement")
+        return f"{word} {unit}" if unit else word
+
+    def _timer_target(
+        self, slots: Mapping[str, Any], op: str, seconds: float | None = None
+    ) -> Plan:
+        start = _seconds(slots, "start_")
+        return Plan(
+            reply_key="timer_" + op,
+            timer=TimerRequest(
+                op,
+                seconds,
+                _text(self._match.texts.get("name")) if "name" in slots else None,
+                str(slots["area"]) if "area" in slots else None,
+                start or None,
+            ),
         )
 
     def _HassStartTimer(self, slots: Mapping[str, Any], language: str) -> Plan:
-        seconds = (
-            float(slots["minutes"]) * 60 if "minutes" in slots else float(slots.get("seconds", 60))
+        seconds = _seconds(slots, "")
+        if seconds <= 0:
+            return Plan(reply_key="no_match")
+        command = slots.get("conversation_command")
+        return Plan(
+            reply_key="timer_started",
+            timer=TimerRequest(
+                "start",
+                seconds,
+                _text(self._match.texts.get("name")) if "name" in slots else None,
+                self._match.context_area,
+                None,
+                None if command is None else str(command).strip(),
+            ),
         )
-        return Plan(reply_key="timer_started", timer=seconds, timer_op="start")
 
     def _HassCancelTimer(self, slots: Mapping[str, Any], language: str) -> Plan:
-        return Plan(reply_key="timer_cancelled", timer_op="cancel")
+        return self._timer_target(slots, "cancel")
+
+    def _HassCancelAllTimers(self, slots: Mapping[str, Any], language: str) -> Plan:
+        return self._timer_target(slots, "cancel_all")
 
     def _HassTimerStatus(self, slots: Mapping[str, Any], language: str) -> Plan:
-        return Plan(reply_key="timer_left", timer_op="status")
+        return self._timer_target(slots, "status")
+
+    def _HassPauseTimer(self, slots: Mapping[str, Any], language: str) -> Plan:
+        return self._timer_target(slots, "pause")
+
+    def _HassUnpauseTimer(self, slots: Mapping[str, Any], language: str) -> Plan:
+        return self._timer_target(slots, "unpause")
+
+    def _HassIncreaseTimer(self, slots: Mapping[str, Any], language: str) -> Plan:
+        return self._timer_target(slots, "add", _seconds(slots, ""))
+
+    def _HassDecreaseTimer(self, slots: Mapping[str, Any], language: str) -> Plan:
+        return self._timer_target(slots, "add", -_seconds(slots, ""))
+
+    def _HassNevermind(self, slots: Mapping[str, Any], language: str) -> Plan:
+        return Plan(reply_key="nevermind")
+
+    def _HassGetCurrentTime(self, slots: Mapping[str, Any], language: str) -> Plan:
+        now = self.home.now()
+        return Plan(
+            reply_key="time_is", reply_values={"hour": now.hour, "minute": f"{now.minute:02d}"}
+        )
+
+    def _HassGetCurrentDate(self, slots: Mapping[str, Any], language: str) -> Plan:
+        now = self.home.now()
+        return Plan(
+            reply_key="date_is",
+            reply_values={
+                "year": now.year,
+                "month": now.month,
+                "day": now.day,
+                "date": now.date().isoformat(),
+            },
+        )
 
     def _HearthRulePhrase(self, slots: Mapping[str, Any], language: str) -> Plan:
         # The rules listening for the phrase act on the voice_intent event; voice only answers.
         return Plan(reply_key="phrase_heard")
 
 
-def _per_domain(entity_ids: tuple[str, ...], service: str) -> tuple[ServiceAction, ...]:
+def _per_domain(
+    entity_ids: tuple[str, ...], special: Mapping[str, str], service: str
+) -> tuple[ServiceAction, ...]:
     by_domain: dict[str, list[str]] = {}
     for eid in entity_ids:
         by_domain.setdefault(eid.split(".", 1)[0], []).append(eid)
     return tuple(
-        ServiceAction(f"{d}.{service}", tuple(ids)) for d, ids in sorted(by_domain.items())
+        ServiceAction(f"{d}.{special.get(d, service)}", tuple(ids))
+        for d, ids in sorted(by_domain.items())
     )
+
+
+def _domains(slots: Mapping[str, Any], default: tuple[str, ...]) -> tuple[str, ...]:
+    value = slots.get("domain")
+    if value is None:
+        return default
+    if isinstance(value, (list, tuple, set)):
+        return tuple(str(v) for v in value)
+    return (str(value),)
+
+
+def _narrow(views: list[EntityView], area: Any, floor: Any) -> list[EntityView]:
+    if area is not None:
+        views = [v for v in views if v.area_id == str(area)]
+    if floor is not None:
+        views = [v for v in views if v.floor_id == str(floor)]
+    return views
+
+
+def _of_class(views: list[EntityView], device_class: Any) -> list[EntityView]:
+    if device_class is None:
+        return views
+    wanted = (
+        {str(d) for d in device_class} if isinstance(device_class, list) else {str(device_class)}
+    )
+    return [v for v in views if v.device_class in wanted]
+
+
+def _in_state(view: EntityView, wanted: str) -> bool:
+    state = (view.state or "").lower()
+    if view.domain == "binary_sensor":
+        return state == wanted or (wanted in ("on", "open") and state == "on")
+    return state == wanted.lower()
+
+
+def _temperature_of(view: EntityView) -> Any:
+    if view.domain == "climate":
+        return view.attributes.get("current_temperature")
+    if view.state in (None, "unknown", "unavailable"):
+        return None
+    return view.state
+
+
+def _seconds(slots: Mapping[str, Any], prefix: str) -> float:
+    total = 0.0
+    for unit, factor in (("hours", 3600), ("minutes", 60), ("seconds", 1)):
+        if prefix + unit in slots:
+            total += _number(slots[prefix + unit]) * factor
+    return total
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value).strip() or None
 
 
 def _number(value: Any) -> float:
@@ -407,4 +790,4 @@ def _say(value: float) -> str:
 
 def onoff_actions(entity_ids: tuple[str, ...], on: bool) -> tuple[ServiceAction, ...]:
     """Turn entities on or off, one call per domain (for follow-ups like 'turn it off')."""
-    return _per_domain(entity_ids, "turn_on" if on else "turn_off")
+    return _per_domain(entity_ids, TURN_ON if on else TURN_OFF, "turn_on" if on else "turn_off")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .vocabulary import HomeVocabulary, SpokenArea, SpokenEntity, build_vocabulary
+from .vocabulary import HomeVocabulary, SpokenArea, SpokenEntity, SpokenFloor, build_vocabulary
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -36,6 +37,12 @@ class EntityView:
     state: str | None
     attributes: dict[str, Any]
     area_id: str | None
+    floor_id: str | None = None
+
+    @property
+    def device_class(self) -> str | None:
+        value = self.attributes.get("device_class")
+        return None if value is None else str(value)
 
 
 class HomeView:
@@ -47,26 +54,37 @@ class HomeView:
     def vocabulary(self, revision: int = 0) -> HomeVocabulary:
         """Names of every voice-addressable entity and every area, from the live registry."""
         registry = self.hub.registry
-        areas = [SpokenArea(a.id, (a.name, *a.aliases)) for a in registry.areas.all()]
+        areas = [SpokenArea(a.id, (a.name, *a.aliases), a.floor_id) for a in registry.areas.all()]
+        floors = [SpokenFloor(f.id, (f.name, *f.aliases)) for f in registry.floors.all()]
         entities: list[SpokenEntity] = []
         seen: set[str] = set()
         for entry in registry.entities.all():
             if entry.disabled or entry.domain not in VOICE_DOMAINS:
                 continue
             seen.add(entry.entity_id)
+            state = self.hub.states.get(entry.entity_id)
             entities.append(
                 SpokenEntity(
                     entry.entity_id,
                     entry.domain,
                     (entry.name, *entry.aliases),
                     registry.entity_area_id(entry.entity_id),
+                    None if state is None else state.attributes.get("device_class"),
                 )
             )
         for state in self.hub.states.all():
             if state.entity_id in seen or state.domain not in VOICE_DOMAINS:
                 continue
-            entities.append(SpokenEntity(state.entity_id, state.domain, (state.name,), None))
-        return build_vocabulary(entities, areas, revision, self._rule_phrases())
+            entities.append(
+                SpokenEntity(
+                    state.entity_id,
+                    state.domain,
+                    (state.name,),
+                    None,
+                    state.attributes.get("device_class"),
+                )
+            )
+        return build_vocabulary(entities, areas, revision, self._rule_phrases(), floors)
 
     def _rule_phrases(self) -> list[str]:
         """Phrases the rules engine listens for (it is optional, hence the duck typing)."""
@@ -77,11 +95,23 @@ class HomeView:
         state = self.hub.states.get(entity_id)
         return None if state is None else self._view(state)
 
-    def entities(self, domain: str | None = None, area_id: str | None = None) -> list[EntityView]:
+    def entities(
+        self, domain: str | None = None, area_id: str | None = None, floor_id: str | None = None
+    ) -> list[EntityView]:
         views = [self._view(s) for s in self.hub.states.all(domain)]
         if area_id is not None:
             views = [v for v in views if v.area_id == area_id]
+        if floor_id is not None:
+            views = [v for v in views if v.floor_id == floor_id]
         return sorted(views, key=lambda v: v.entity_id)
+
+    def now(self) -> datetime:
+        """Local wall-clock time (the hub's clock, so tests can move it)."""
+        return self.hub.clock.now().astimezone()
+
+    def area_name(self, area_id: str) -> str | None:
+        area = self.hub.registry.areas.get(area_id)
+        return None if area is None else area.name
 
     def is_risky(self, service: str) -> bool:
         domain, name = service.split(".", 1)
@@ -95,4 +125,5 @@ class HomeView:
             state.state,
             dict(state.attributes),
             self.hub.registry.entity_area_id(state.entity_id),
+            self.hub.registry.entity_floor_id(state.entity_id),
         )

@@ -25,15 +25,22 @@ from hub.errors import HearthError
 from hub.services import Target
 
 from . import events
-from .actions import Plan, Planner, ServiceAction, onoff_actions
+from .actions import Plan, Planner, ServiceAction, TimerRequest, onoff_actions
 from .audio import BYTES_PER_SECOND, Audio, async_iter_chunks
 from .dialogue import Conversation, follow_up_area
 from .home import HomeView
-from .recognizer import LANGUAGES, IntentMatch, IntentRecognizer, detect_language
-from .replies import duration, reply
+from .library import canonical_language, load_speech_templates
+from .recognizer import (
+    LANGUAGES,
+    IntentMatch,
+    IntentRecognizer,
+    candidate_languages,
+    detect_language,
+)
+from .replies import reply
 from .settings import VoiceSettings
 from .stt.base import SttEngine, Transcript, VocabularySource
-from .timers import Timers
+from .timers import Timer, Timers, async_apply
 from .tts import TtsSettings, async_synthesize
 from .vad import EndOfSpeech, SpeechSegment
 from .vocabulary import HomeVocabulary
@@ -93,6 +100,12 @@ class VoicePipeline:
         self.home = HomeView(hub)
         self.engines: list[SttEngine] = list(engines or [])
         self.recognizers = {lang: IntentRecognizer(lang) for lang in LANGUAGES}
+        # Speech transcripts come from a grammar of Hearth's own templates: match them there.
+        self.speech_recognizers = {
+            lang: IntentRecognizer(lang, intents)
+            for lang in ("en", "zh-CN")
+            if (intents := load_speech_templates(lang)) is not None
+        }
         self.vocabulary = HomeVocabulary()
         self.conversations: dict[str, Conversation] = {}
         self.timers = Timers(self._timer_finished)
@@ -141,9 +154,13 @@ class VoicePipeline:
             self.vocabulary = vocabulary
             sources = []
             for lang, recognizer in self.recognizers.items():
+                recognizer.set_slot_lists(vocabulary.slot_lists(lang))
+            for lang, recognizer in self.speech_recognizers.items():
                 lists = vocabulary.slot_lists(lang)
                 recognizer.set_slot_lists(lists)
                 sources.append(VocabularySource(lang, recognizer.intents, lists, self._revision))
+            # Engines know Chinese as "zh": give them the Simplified (zh-CN) templates too.
+            sources += [replace(s, language="zh") for s in sources if s.language == "zh-CN"]
             for engine in self.engines:
                 for source in sources:
                     if engine.supports(source.language):
@@ -166,17 +183,46 @@ class VoicePipeline:
         conversation_id: str = "default",
         *,
         speak: bool = False,
+        area_id: str | None = None,
         context: Context | None = None,
     ) -> PipelineResult:
         """The text path (push-to-talk typed, the dashboard, `hearth voice say`).
 
+        `area_id` is where the asker is (a satellite's or console's room), for "in here".
         Actions run with `context`'s rights (the speaker); without one, the satellite's role.
         """
-        lang = language if language in LANGUAGES else detect_language(text)
+        lang = canonical_language(language) if language else detect_language(text)
         await self._async_flush_rebuild()
         return await self._async_handle(
-            text, lang, conversation_id, speak=speak, timings={}, context=context
+            text,
+            lang,
+            conversation_id,
+            speak=speak,
+            timings={},
+            area_id=area_id,
+            guess_language=language is None,
+            context=context,
         )
+
+    def recognizer(self, language: str) -> IntentRecognizer:
+        """The recogniser for a language HA ships, loaded on first use with the home's names."""
+        lang = canonical_language(language)
+        recognizer = self.recognizers.get(lang)
+        if recognizer is None:
+            recognizer = self.recognizers[lang] = IntentRecognizer(lang)
+            recognizer.set_slot_lists(self.vocabulary.slot_lists(lang))
+        return recognizer
+
+    def recognize(
+        self, text: str, language: str | None = None, place: tuple[str, str] | None = None
+    ) -> IntentMatch | None:
+        """Intent of `text`; without a language, each likely one is tried (zh-CN, zh-TW, ...)."""
+        langs = (canonical_language(language),) if language else candidate_languages(text)
+        for lang in langs:
+            match = self.recognizer(lang).recognize(text, place)
+            if match is not None:
+                return match
+        return None
 
     async def async_process_audio(
         self,
@@ -287,6 +333,7 @@ class VoicePipeline:
             timings=timings,
             end_of_speech=end_of_speech,
             context=context,
+            spoken=True,
         )
         return replace(result, wake=listener.wake, confidence=transcript.confidence)
 
@@ -345,9 +392,21 @@ class VoicePipeline:
         timings: dict[str, float],
         end_of_speech: float | None = None,
         context: Context | None = None,
+        area_id: str | None = None,
+        guess_language: bool = False,
+        spoken: bool = False,
     ) -> PipelineResult:
         conversation = self.conversations.setdefault(cid, Conversation())
-        match = self.recognizers[language].recognize(text)
+        place = None
+        if area_id is not None:
+            place = (area_id, self.home.area_name(area_id) or area_id)
+        speech = self.speech_recognizers.get(canonical_language(language)) if spoken else None
+        if speech is not None:
+            match = speech.recognize(text, place)
+        else:
+            match = self.recognize(text, None if guess_language else language, place)
+        if match is not None:
+            language = match.language
         if match is None:
             self._fire(events.EVENT_VOICE_ERROR, cid, stage="intent", message="no match", text=text)
             result = PipelineResult(
@@ -380,13 +439,12 @@ class VoicePipeline:
             )
             reply_text = reply(plan.confirm_key, language, **plan.reply_values)
         else:
-            actions, error = await self._async_execute(
-                plan, cid, end_of_speech, timings, context or self.satellite_context()
-            )
+            context = context or self.satellite_context()
+            actions, error = await self._async_execute(plan, cid, end_of_speech, timings, context)
             reply_text = (
                 reply("failed", language, error=error)
                 if error
-                else self._reply(plan, cid, language)
+                else self._reply(plan, cid, language, context)
             )
             if effective is not None:
                 conversation.last_match = effective
@@ -415,11 +473,12 @@ class VoicePipeline:
             if pending is None:
                 return Plan(reply_key="nothing_to_confirm"), None
             return replace(pending, confirm_key=None), None
-        if match.intent == "HearthDeny":
+        if match.intent in ("HearthDeny", "HassNevermind"):
             had = conversation.pending is not None
             conversation.clear_pending()
-            self.timers.cancel(cid) if not had else None
-            return Plan(reply_key="cancelled"), None
+            if not had and match.intent == "HearthDeny":  # "cancel" with no question: the timer
+                return replace(Plan(reply_key="cancelled"), timer=TimerRequest("cancel")), None
+            return Plan(reply_key="cancelled" if had else "nevermind"), None
         conversation.clear_pending()  # a new command drops an unanswered question
         if match.intent == "HearthFollowUpOnOff":
             ids = conversation.last_entity_ids
@@ -497,17 +556,21 @@ class VoicePipeline:
             )
         return tuple(done), None
 
-    def _reply(self, plan: Plan, cid: str, language: str) -> str:
-        if plan.timer_op == "start" and plan.timer:
-            self.timers.start(cid, plan.timer)
-            return reply("timer_started", language, duration=duration(plan.timer, language))
-        if plan.timer_op == "cancel":
-            return reply("timer_cancelled" if self.timers.cancel(cid) else "no_timer", language)
-        if plan.timer_op == "status":
-            left = self.timers.remaining(cid)
-            if left is None:
-                return reply("no_timer", language)
-            return reply("timer_left", language, duration=duration(left, language))
+    def _reply(self, plan: Plan, cid: str, language: str, context: Context) -> str:
+        if plan.timer is not None:
+            t = plan.timer
+            return async_apply(
+                self.timers,
+                cid,
+                t.op,
+                language,
+                seconds=t.seconds,
+                name=t.name,
+                area_id=t.area_id,
+                start_seconds=t.start_seconds,
+                command=t.command,
+                context=context,
+            )
         return plan.reply(language)
 
     async def _async_finish(self, result: PipelineResult, speak: bool) -> PipelineResult:
@@ -556,8 +619,18 @@ class VoicePipeline:
             reason="confirmation timed out",
         )
 
-    def _timer_finished(self, cid: str, seconds: float) -> None:
-        self._fire(events.EVENT_VOICE_TIMER_FINISHED, cid, seconds=seconds)
+    def _timer_finished(self, timer: Timer) -> None:
+        cid = timer.conversation_id
+        self._fire(events.EVENT_VOICE_TIMER_FINISHED, cid, seconds=timer.seconds, name=timer.name)
+        if timer.command:  # "turn off the lights in five minutes": now is the time
+            task = self.hub.async_create_task(
+                self.async_process_text(
+                    timer.command, None, cid, area_id=timer.area_id, context=timer.context
+                ),
+                "voice-delayed-command",
+            )
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
     def _on_change(self, event: Event) -> None:
         self._schedule_rebuild()

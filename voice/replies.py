@@ -15,10 +15,27 @@ _LOGGER = logging.getLogger(__name__)
 
 
 @cache
-def _templates(language: str) -> dict[str, str]:
-    path = INTENTS_DIR / language / "replies.yaml"
+def _data(directory: str) -> dict[str, Any]:
+    path = INTENTS_DIR / directory / "replies.yaml"
     data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return {str(k): str(v) for k, v in data["replies"].items()}
+    return dict(data)
+
+
+def _templates(language: str) -> dict[str, str]:
+    directory = _reply_dir(language)
+    return {str(k): str(v) for k, v in _data(directory)["replies"].items()}
+
+
+def _reply_dir(language: str) -> str:
+    """Hearth's reply file for a language: Chinese variants share zh, the rest English."""
+    lang = language.lower()
+    return "zh" if lang == "zh" or lang.startswith("zh-") else "en"
+
+
+def state_name(state: str, language: str) -> str:
+    """A state in the request's language ("on" -> "开着"); unknown states stay as they are."""
+    states = _data(_reply_dir(language)).get("states") or {}
+    return str(states.get(state, state))
 
 
 def reply(key: str, language: str, **values: Any) -> str:
@@ -41,11 +58,19 @@ def join_names(names: Sequence[str], language: str) -> str:
 
 
 def duration(seconds: float, language: str) -> str:
-    """A spoken duration: '5 minutes', '1 minute', '30 seconds'."""
+    """A spoken duration: '1 hour 5 minutes', '1 minute', '30 seconds'."""
     whole = round(seconds)
-    if whole >= 60 and whole % 60 == 0:
-        n = whole // 60
-        return reply("one_minute", language) if n == 1 else reply("minutes", language, n=n)
-    if whole >= 60:
-        return reply("minutes", language, n=round(whole / 60))
-    return reply("seconds", language, n=whole)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = []
+    if hours:
+        parts.append(
+            reply("one_hour", language) if hours == 1 else reply("hours", language, n=hours)
+        )
+    if minutes:
+        parts.append(
+            reply("one_minute", language) if minutes == 1 else reply("minutes", language, n=minutes)
+        )
+    if secs or not parts:
+        parts.append(reply("seconds", language, n=secs))
+    return ("" if _reply_dir(language) == "zh" else " ").join(parts)

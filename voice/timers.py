@@ -1,41 +1,177 @@
-"""Spoken timers: start, cancel, ask what is left; finishing fires a bus event."""
+"""Spoken timers: several per conversation, named or by length or room; pause, resume, add
+or remove time; finishing fires a bus event (and runs a delayed command if it carries one)."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hub.context import Context
+
+
+@dataclass
+class Timer:
+    """One running (or paused) timer."""
+
+    id: int
+    conversation_id: str
+    seconds: float  # length it was started with
+    name: str | None = None
+    area_id: str | None = None
+    command: str | None = None
+    # Whose rights the delayed command runs with: the asker's, never the satellite's default.
+    context: Context | None = field(default=None, repr=False)
+    ends_at: float = 0.0  # loop time; meaningless while paused
+    left_when_paused: float | None = None
+    handle: asyncio.TimerHandle | None = field(default=None, repr=False)
+
+    def remaining(self, now: float) -> float:
+        if self.left_when_paused is not None:
+            return self.left_when_paused
+        return max(0.0, self.ends_at - now)
 
 
 class Timers:
-    """One timer per conversation, on the event loop's clock."""
+    """Timers on the event loop's clock; finished timers call `on_finished(timer)`."""
 
-    def __init__(self, on_finished: Callable[[str, float], None]) -> None:
-        self._timers: dict[str, tuple[asyncio.TimerHandle, float, float]] = {}
+    def __init__(self, on_finished: Callable[[Timer], None]) -> None:
+        self._timers: dict[int, Timer] = {}
+        self._ids = itertools.count(1)
         self._on_finished = on_finished
 
-    def start(self, conversation_id: str, seconds: float) -> None:
-        self.cancel(conversation_id)
-        loop = asyncio.get_running_loop()
-        handle = loop.call_later(seconds, self._finish, conversation_id, seconds)
-        self._timers[conversation_id] = (handle, loop.time() + seconds, seconds)
+    def start(
+        self,
+        conversation_id: str,
+        seconds: float,
+        *,
+        name: str | None = None,
+        area_id: str | None = None,
+        command: str | None = None,
+        context: Context | None = None,
+    ) -> Timer:
+        timer = Timer(next(self._ids), conversation_id, seconds, name, area_id, command, context)
+        self._timers[timer.id] = timer
+        self._schedule(timer, seconds)
+        return timer
 
-    def cancel(self, conversation_id: str) -> bool:
-        entry = self._timers.pop(conversation_id, None)
-        if entry is None:
-            return False
-        entry[0].cancel()
-        return True
+    def find(
+        self,
+        conversation_id: str,
+        *,
+        name: str | None = None,
+        area_id: str | None = None,
+        start_seconds: float | None = None,
+    ) -> list[Timer]:
+        """Timers a request means: by name, room or starting length; else this conversation's."""
+        found = list(self._timers.values())
+        if name is not None:
+            found = [t for t in found if t.name and t.name.lower() == name.lower()]
+        if area_id is not None:
+            found = [t for t in found if t.area_id == area_id]
+        if start_seconds is not None:
+            found = [t for t in found if abs(t.seconds - start_seconds) < 1]
+        if name is None and area_id is None and start_seconds is None:
+            found = [t for t in found if t.conversation_id == conversation_id] or found
+        return sorted(found, key=lambda t: t.id)
 
-    def remaining(self, conversation_id: str) -> float | None:
-        entry = self._timers.get(conversation_id)
-        if entry is None:
-            return None
-        return max(0.0, entry[1] - asyncio.get_running_loop().time())
+    def cancel(self, timer: Timer) -> None:
+        if timer.handle is not None:
+            timer.handle.cancel()
+        self._timers.pop(timer.id, None)
+
+    def pause(self, timer: Timer) -> None:
+        if timer.left_when_paused is None:
+            timer.left_when_paused = timer.remaining(self._now())
+            if timer.handle is not None:
+                timer.handle.cancel()
+                timer.handle = None
+
+    def unpause(self, timer: Timer) -> None:
+        if timer.left_when_paused is not None:
+            left, timer.left_when_paused = timer.left_when_paused, None
+            self._schedule(timer, left)
+
+    def add(self, timer: Timer, seconds: float) -> None:
+        """Add (or with a negative number remove) time."""
+        left = max(0.0, timer.remaining(self._now()) + seconds)
+        if timer.left_when_paused is not None:
+            timer.left_when_paused = left
+            return
+        if timer.handle is not None:
+            timer.handle.cancel()
+        self._schedule(timer, left)
+
+    def remaining(self, timer: Timer) -> float:
+        return timer.remaining(self._now())
 
     def cancel_all(self) -> None:
-        for conversation_id in list(self._timers):
-            self.cancel(conversation_id)
+        for timer in list(self._timers.values()):
+            self.cancel(timer)
 
-    def _finish(self, conversation_id: str, seconds: float) -> None:
-        self._timers.pop(conversation_id, None)
-        self._on_finished(conversation_id, seconds)
+    def _schedule(self, timer: Timer, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        timer.ends_at = loop.time() + seconds
+        timer.handle = loop.call_later(seconds, self._finish, timer.id)
+
+    def _now(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    def _finish(self, timer_id: int) -> None:
+        timer = self._timers.pop(timer_id, None)
+        if timer is not None:
+            self._on_finished(timer)
+
+
+def async_apply(
+    timers: Timers,
+    conversation_id: str,
+    op: str,
+    language: str,
+    *,
+    seconds: float | None = None,
+    name: str | None = None,
+    area_id: str | None = None,
+    start_seconds: float | None = None,
+    command: str | None = None,
+    context: Context | None = None,
+) -> str:
+    """Carry out a spoken timer request and return the reply."""
+    from .replies import duration, reply
+
+    if op == "start" and seconds:
+        timers.start(
+            conversation_id, seconds, name=name, area_id=area_id, command=command, context=context
+        )
+        key = "timer_started_command" if command else "timer_started"
+        return reply(key, language, duration=duration(seconds, language), command=command or "")
+    found = timers.find(conversation_id, name=name, area_id=area_id, start_seconds=start_seconds)
+    if not found:
+        return reply("no_timer", language)
+    if op == "cancel_all":
+        for timer in found:
+            timers.cancel(timer)
+        return reply("timers_cancelled", language, n=len(found))
+    if op == "status":
+        parts = [duration(timers.remaining(t), language) for t in found]
+        return reply("timer_left", language, duration=reply("join", language).join(parts))
+    if len(found) > 1 and (name or area_id or start_seconds):
+        return reply("timer_ambiguous", language, n=len(found))
+    timer = found[-1]
+    if op == "cancel":
+        timers.cancel(timer)
+        return reply("timer_cancelled", language)
+    if op == "pause":
+        timers.pause(timer)
+        return reply("timer_paused", language)
+    if op == "unpause":
+        timers.unpause(timer)
+        return reply("timer_resumed", language)
+    if op == "add" and seconds:
+        timers.add(timer, seconds)
+        key = "timer_added" if seconds > 0 else "timer_removed"
+        return reply(key, language, duration=duration(abs(seconds), language))
+    return reply("no_match", language)

@@ -16,11 +16,10 @@ _CJK = re.compile(r"[\u3400-\u9fff]")
 # "the front door" means the lock; "the kitchen" would not mean the kitchen light.
 _REDUNDANT_SUFFIX = ("lock",)
 
-# Which slot list an entity appears in, by domain. {name} holds what can be switched on/off.
+# Hearth's own templates' per-domain lists; HA's templates use {name} for every entity and
+# tell domains apart through the list value's context.
 DOMAIN_LISTS: Mapping[str, tuple[str, ...]] = {
-    "light": ("name", "light_name"),
-    "switch": ("name",),
-    "fan": ("name",),
+    "light": ("light_name",),
     "climate": ("climate_name",),
     "lock": ("lock_name",),
     "cover": ("cover_name",),
@@ -38,6 +37,7 @@ class SpokenEntity:
     domain: str
     names: tuple[str, ...]
     area_id: str | None = None
+    device_class: str | None = None
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,15 @@ class SpokenArea:
     """A room and the names it goes by."""
 
     area_id: str
+    names: tuple[str, ...]
+    floor_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SpokenFloor:
+    """A storey and the names it goes by."""
+
+    floor_id: str
     names: tuple[str, ...]
 
 
@@ -58,25 +67,53 @@ class HomeVocabulary:
     _zh_words: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
     # Sentences rules listen for ("movie time"): heard as themselves, acted on by the rules.
     phrases: tuple[str, ...] = ()
+    floors: tuple[SpokenFloor, ...] = ()
 
     def slot_lists(self, language: str) -> dict[str, SlotList]:
-        """hassil slot lists for `language`: names map to entity ids, rooms to area ids."""
+        """hassil slot lists for `language`: names map to entity ids (with the entity's domain
+        as context, which HA's templates filter on), rooms to area ids, storeys to floor ids."""
         pairs: dict[str, list[tuple[str, str]]] = {}
+        named: list[tuple[str, str, dict[str, Any]]] = []
         for ent in self.entities:
+            spoken = self._spoken(_with_short_forms(ent), language)
             for list_name in DOMAIN_LISTS.get(ent.domain, ()):
-                for name in self._spoken(_with_short_forms(ent), language):
+                for name in spoken:
                     pairs.setdefault(list_name, []).append((name, ent.entity_id))
+            named += [(name, ent.entity_id, {"domain": ent.domain}) for name in spoken]
         for area in self.areas:
             for name in self._spoken(area.names, language):
                 pairs.setdefault("area", []).append((name, area.area_id))
+        for floor in self.floors:
+            for name in self._spoken(floor.names, language):
+                pairs.setdefault("floor", []).append((name, floor.floor_id))
+        chinese = _is_chinese(language)
         for phrase in self.phrases:
-            if bool(_CJK.search(phrase)) == (language == "zh"):
-                spoken = phrase.replace(" ", "") if language == "zh" else phrase
-                pairs.setdefault("rule_phrase", []).append((spoken, phrase))
-        return {
+            if bool(_CJK.search(phrase)) == chinese:
+                spoken_phrase = phrase.replace(" ", "") if chinese else phrase
+                pairs.setdefault("rule_phrase", []).append((spoken_phrase, phrase))
+        lists: dict[str, SlotList] = {
             key: TextSlotList.from_tuples(sorted(set(values)), allow_template=False, name=key)
             for key, values in pairs.items()
         }
+        if named:
+            unique = sorted({(n, e, d["domain"]) for n, e, d in named})
+            lists["name"] = TextSlotList.from_tuples(
+                [(n, e, {"domain": d}) for n, e, d in unique], allow_template=False, name="name"
+            )
+        return lists
+
+    def floor(self, floor_id: str) -> SpokenFloor | None:
+        return next((f for f in self.floors if f.floor_id == floor_id), None)
+
+    def same_name(self, entity_id: str) -> tuple[str, ...]:
+        """Every entity going by one of this entity's names ("light" in two rooms)."""
+        ent = self.entity(entity_id)
+        if ent is None:
+            return (entity_id,)
+        names = {n.lower() for n in ent.names}
+        return tuple(
+            e.entity_id for e in self.entities if names & {n.lower() for n in e.names}
+        ) or (entity_id,)
 
     def entity(self, entity_id: str) -> SpokenEntity | None:
         return next((e for e in self.entities if e.entity_id == entity_id), None)
@@ -86,7 +123,9 @@ class HomeVocabulary:
 
     def display_name(self, item_id: str, language: str) -> str:
         """The first name of an entity or area in `language` (for replies)."""
-        item: SpokenEntity | SpokenArea | None = self.entity(item_id) or self.area(item_id)
+        item: SpokenEntity | SpokenArea | SpokenFloor | None = (
+            self.entity(item_id) or self.area(item_id) or self.floor(item_id)
+        )
         if item is None:
             return item_id.split(".", 1)[-1].replace("_", " ")
         spoken = self._spoken(item.names, language)
@@ -97,14 +136,20 @@ class HomeVocabulary:
         for raw in names:
             name = " ".join(raw.lower().replace("_", " ").split())
             is_zh = bool(_CJK.search(name))
-            if language == "zh":
+            if language == "zh-CN" or language == "zh":
                 if is_zh:
                     out.append(name.replace(" ", ""))
                 elif (translated := translate_zh(name, self._zh_words)) is not None:
                     out.append(translated)
+            elif _is_chinese(language):
+                out.append(name.replace(" ", "") if is_zh else name)
             elif not is_zh and name:
                 out.append(name)
         return list(dict.fromkeys(out))
+
+
+def _is_chinese(language: str) -> bool:
+    return language == "zh" or language.startswith("zh-")
 
 
 def _with_short_forms(ent: SpokenEntity) -> tuple[str, ...]:
@@ -149,8 +194,14 @@ def build_vocabulary(
     areas: Iterable[SpokenArea],
     revision: int = 0,
     phrases: Iterable[str] = (),
+    floors: Iterable[SpokenFloor] = (),
 ) -> HomeVocabulary:
     """Assemble a vocabulary (with the Chinese word table loaded)."""
     return HomeVocabulary(
-        tuple(entities), tuple(areas), revision, load_zh_words(), tuple(sorted(set(phrases)))
+        tuple(entities),
+        tuple(areas),
+        revision,
+        load_zh_words(),
+        tuple(sorted(set(phrases))),
+        tuple(floors),
     )

@@ -11,6 +11,7 @@ from ..storage import Database
 from .areas import Area, AreaRegistry
 from .devices import DeviceEntry, DeviceRegistry
 from .entities import EntityEntry, EntityRegistry
+from .floors import Floor, FloorRegistry
 
 __all__ = [
     "Area",
@@ -19,6 +20,8 @@ __all__ = [
     "DeviceRegistry",
     "EntityEntry",
     "EntityRegistry",
+    "Floor",
+    "FloorRegistry",
     "Registry",
 ]
 
@@ -46,21 +49,31 @@ def _v2_device_disabled(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE devices ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0")
 
 
-MIGRATIONS = (_v1_initial, _v2_device_disabled)
+def _v3_floors(db: sqlite_utils.Database) -> None:
+    db.execute(
+        "CREATE TABLE floors (id TEXT PRIMARY KEY, name TEXT NOT NULL, aliases TEXT NOT NULL,"
+        " level INTEGER, created_at REAL NOT NULL)"
+    )
+    db.execute("ALTER TABLE areas ADD COLUMN floor_id TEXT")
+
+
+MIGRATIONS = (_v1_initial, _v2_device_disabled, _v3_floors)
 
 
 class Registry:
-    """The three registries sharing one versioned database file."""
+    """The registries (floors, areas, devices, entities) sharing one versioned database file."""
 
     def __init__(self, bus: EventBus, path: Path) -> None:
         self.database = Database(path, MIGRATIONS, backups=True)
-        self.areas = AreaRegistry(bus, self.database)
+        self.floors = FloorRegistry(bus, self.database)
+        self.areas = AreaRegistry(bus, self.database, self.floors)
         self.devices = DeviceRegistry(bus, self.database, self.areas)
         self.entities = EntityRegistry(bus, self.database, self.areas, self.devices)
 
     async def async_load(self) -> None:
         """Open the database and load every entry into memory."""
         await self.database.async_open()
+        await self.floors.async_load()
         await self.areas.async_load()
         await self.devices.async_load()
         await self.entities.async_load()
@@ -81,6 +94,12 @@ class Registry:
             if device is not None:
                 return device.area_id
         return None
+
+    def entity_floor_id(self, entity_id: str) -> str | None:
+        """The floor of the entity's area."""
+        area_id = self.entity_area_id(entity_id)
+        area = None if area_id is None else self.areas.get(area_id)
+        return None if area is None else area.floor_id
 
     def entities_in_area(self, area_id: str) -> list[str]:
         """Ids of entities in an area, directly or through their device."""
