@@ -73,7 +73,9 @@ def main() -> int:
                     env=env)  # fmt: skip
         # The editable install in the scratch venv rewrote the egg-info; the real venv's stays valid.
         if tests.returncode == 0:
-            print("\nthe suite passes on the newest versions: `make lock UPGRADE=--upgrade` is safe")
+            print(
+                "\nthe suite passes on the newest versions: `make lock UPGRADE=--upgrade` is safe"
+            )
             return 0
         print("\nthe suite FAILS on the newest versions (above); keep the lock and fix first")
         return 1
