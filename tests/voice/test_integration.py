@@ -50,7 +50,7 @@ def _hearth(tmp_path: Path, *args: str) -> list[dict[str, Any]]:
 
 
 def test_cli_process_json(speech_file: Any, tmp_path: Path) -> None:
-    clip = speech_file("hey jarvis, clean the kitchen")
+    clip = speech_file("okay nabu, clean the kitchen")
     quiet = speech_file("set the bedroom thermostat to twenty two degrees", "en-us+m3", 150)
     lines = _hearth(tmp_path, "process", str(clip), str(quiet), "--json")
     assert [set(line) for line in lines] == [

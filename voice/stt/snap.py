@@ -17,6 +17,7 @@ from rapidfuzz.distance import Levenshtein
 from ..grammar import number_words, tokenize
 
 _NUMBER = re.compile(r"(?<![\w.])(-?)(\d+(?:\.\d+)?)(\s*%|\s*°)?")
+_HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
 _UNIT = {"%": " percent", "°": " degrees"}
 
 
@@ -43,7 +44,8 @@ def spell(text: str, language: str = "en") -> str:
         words = number_words(value, language)
         return ("minus " if sign else "") + words + _UNIT.get(unit, "")
 
-    return " ".join(tokenize(_NUMBER.sub(number, text.replace("-", " - "))))
+    words = _HYPHEN.sub(" ", text)  # "twenty-two" -> "twenty two"; "-20" stays a sign
+    return " ".join(tokenize(_NUMBER.sub(number, words)))
 
 
 _NUMBER_WORDS = frozenset(

@@ -12,20 +12,24 @@ action. Modes (measured side by side in bench/voice.py):
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, Literal, Protocol
 
 from hassil import recognize
+from hassil.expression import ListReference
+from hassil.intents import SlotList, TextSlotList
 
 from ..grammar import sample_phrases, tokenize
 from .base import Transcript, VocabularySource
 from .snap import Snap, Snapper, char_rate, numbers, spell, word_distance
-from .whisper_engine import Hearing, WhisperEar
+from .whisper_engine import Hearing, WhisperEar, cut_repeat
 
 _LOGGER = logging.getLogger(__name__)
 Mode = Literal["agree", "whisper", "unsure"]
@@ -58,6 +62,12 @@ class GrammarEngine(Protocol):
 
     def supports(self, language: str) -> bool: ...
     def set_vocabulary(self, source: VocabularySource) -> None: ...
+    def snap(self, text: str, language: str = "en") -> Snap | None:
+        """The grammar sentence nearest to free text (e.g. Whisper's)."""
+        with self._lock:
+            snapper = self._snappers.get(language)
+        return None if snapper is None else snapper.nearest(spell(text, language))
+
     def transcribe(self, pcm: bytes, language: str) -> Transcript: ...
 
 
@@ -93,13 +103,17 @@ class VerifiedEngine:
         self.grammar.set_vocabulary(source)
         if not self.supports(source.language):
             return
-        phrases = sample_phrases(
-            source.intents, source.slot_lists, source.language, limit=SNAP_SENTENCES
-        )
-        meaning = partial(_meaning, source)
+        phrases = _sample(source)
+        meaning = partial(_meaning, source, _with_empty_lists(source))
         with self._lock:
-            self._snappers[source.language] = Snapper(phrases)
+            self._snappers[source.language] = Snapper(spell(p, source.language) for p in phrases)
             self._meanings[source.language] = meaning
+
+    def snap(self, text: str, language: str = "en") -> Snap | None:
+        """The grammar sentence nearest to free text (e.g. Whisper's)."""
+        with self._lock:
+            snapper = self._snappers.get(language)
+        return None if snapper is None else snapper.nearest(spell(text, language))
 
     def transcribe(self, pcm: bytes, language: str) -> Transcript:
         return self.verify(self.grammar.transcribe(pcm, language), pcm)
@@ -141,7 +155,7 @@ class VerifiedEngine:
     def decide(self, heard: Transcript, hearing: Hearing) -> Verdict:
         """Act or refuse, from the grammar's hypothesis and what Whisper heard."""
         policy = self.policy
-        spoken = spell(hearing.text, heard.language)
+        spoken = spell(cut_repeat(hearing.text), heard.language)
         if not spoken:
             return Verdict(False, "", "whisper heard nothing")
         if hearing.no_speech > policy.max_no_speech:
@@ -202,13 +216,66 @@ def default_verifier(grammar: GrammarEngine, mode: Mode = "agree") -> VerifiedEn
     return VerifiedEngine(grammar, WhisperEar(), VerifyPolicy(mode=mode))
 
 
-def _meaning(source: VocabularySource, text: str) -> Meaning | None:
+def _meaning(source: VocabularySource, lists: dict[str, SlotList], text: str) -> Meaning | None:
     """What the templates make of `text` (intent and slot values), or None."""
     try:
-        result = recognize(text, source.intents, slot_lists=source.slot_lists)
+        result = recognize(text, source.intents, slot_lists=lists, language=source.language)
     except Exception:  # a list the home lacks, odd input: no meaning, never a crash
         return None
     if result is None:
         return None
     slots = tuple(sorted((k, str(e.value)) for k, e in result.entities.items()))
     return result.intent.name, slots
+
+
+def _with_empty_lists(source: VocabularySource) -> dict[str, SlotList]:
+    """The home's lists, plus an empty one for every list a template names but the home lacks
+    (hassil refuses a template whose list is missing; an empty list just matches nothing)."""
+    names: set[str] = set()
+
+    def walk(expr: Any) -> None:
+        if isinstance(expr, ListReference):
+            names.add(expr.list_name)
+        for item in getattr(expr, "items", None) or ():
+            walk(item)
+
+    for intent in source.intents.intents.values():
+        for data in intent.data:
+            for sentence in data.sentences:
+                walk(sentence.expression)
+    for rule in source.intents.expansion_rules.values():
+        walk(rule.expression)
+    known = {**source.intents.slot_lists, **source.slot_lists}
+    empty = {n: TextSlotList(name=n, values=[]) for n in names if n not in known}
+    return {**empty, **source.slot_lists}
+
+
+def _sample(source: VocabularySource) -> list[str]:
+    """Grammar sentences for the snap, spread evenly over the intents (one big sample would
+    spend the whole budget on the first intents' templates)."""
+    intents = source.intents.intents
+    per_intent = max(50, SNAP_SENTENCES // max(len(intents), 1))
+    lists = _with_empty_lists(source)
+    phrases: list[str] = []
+    for name, intent in intents.items():
+        only = dataclasses.replace(source.intents, intents={name: intent})
+        try:
+            with _quiet_cap():
+                phrases += sample_phrases(only, lists, source.language, per_intent)
+        except Exception as err:  # one odd template must not cost the rest of the index
+            _LOGGER.warning("no snap sentences for %s: %s", name, err)
+    return phrases
+
+
+@contextmanager
+def _quiet_cap() -> Iterator[None]:
+    """sample_phrases warns when it caps a list; a capped sample is expected here."""
+    logs = [logging.getLogger(name) for name in ("voice.grammar", "hassil.sample")]
+    levels = [log.level for log in logs]
+    for log in logs:
+        log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for log, level in zip(logs, levels, strict=True):
+            log.setLevel(level)

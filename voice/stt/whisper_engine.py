@@ -82,18 +82,21 @@ class WhisperEar:
                 return_no_speech_prob=True,
             )[0]
         ids = result.sequences_ids[0]
-        text = _cut_repeat(self._model.hf_tokenizer.decode(ids).strip())
+        text = cut_repeat(self._model.hf_tokenizer.decode(ids).strip())
         # generate() scores are the sum of log-probs divided by length (length_penalty=1).
         logprob = float(result.scores[0]) if result.scores else -math.inf
         return Hearing(text, logprob, float(result.no_speech_prob), time.perf_counter() - started)
 
 
-def _cut_repeat(text: str) -> str:
-    """Drop a loop the short window causes: 'a b c. a b' -> 'a b c.'."""
+def cut_repeat(text: str) -> str:
+    """Drop a loop the short window causes: 'a b c. a b' -> 'a b c.' (the last word may be cut
+    short: 'set the bedroom thermostat. set the bedroom ther')."""
     words = text.split()
     norm = [w.strip(".,!?").lower() for w in words]
     for start in range(2, len(words)):
         tail = norm[start:]
-        if len(tail) >= 2 and tail == norm[: len(tail)]:
+        if len(tail) < 2:
+            break
+        if tail[:-1] == norm[: len(tail) - 1] and norm[len(tail) - 1].startswith(tail[-1]):
             return " ".join(words[:start])
     return text
