@@ -62,12 +62,6 @@ class GrammarEngine(Protocol):
 
     def supports(self, language: str) -> bool: ...
     def set_vocabulary(self, source: VocabularySource) -> None: ...
-    def snap(self, text: str, language: str = "en") -> Snap | None:
-        """The grammar sentence nearest to free text (e.g. Whisper's)."""
-        with self._lock:
-            snapper = self._snappers.get(language)
-        return None if snapper is None else snapper.nearest(spell(text, language))
-
     def transcribe(self, pcm: bytes, language: str) -> Transcript: ...
 
 
