@@ -35,9 +35,10 @@ def _spoken(text: str, voice: Voice, condition: str = "clean") -> bytes:
     return silence(0.5) + read_pcm(synthesize(text, voice, 1.0, condition)) + silence(0.8)
 
 
-# Measured refusals (deterministic decoders): Whisper tiny.en hears "park all the bedroom
-# light", too far from the grammar's sentence to act on. A refusal, never a wrong action.
-REFUSED = {("toggle the bedroom light", "festival:kal_diphone")}
+# Measured refusals (deterministic decoders) would be listed here as strict xfails. "toggle the
+# bedroom light" (festival kal), heard by Whisper as "park all the bedroom light", is 0.27 off:
+# accepted at the dev-tuned 0.30.
+REFUSED: set[tuple[str, str]] = set()
 
 
 def _case(index: int, command: Command) -> Any:
