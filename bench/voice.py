@@ -1,113 +1,174 @@
-"""Voice benchmark: word and intent accuracy, real-time factor per stage, end-of-speech →
-service-call latency, out-of-grammar rejection, and Home Assistant's English intents on the
-same transcripts. Speech is synthesised with espeak-ng (4 voices) against the demo home.
+"""Voice benchmark on honest corpora: dev (tuned on) and test (reported only), side by side.
 
-Run: .venv/bin/python bench/voice.py [--quick] [--stream]
+Every clip (tests/voice/spoken.py: commands in 4 dev and 7 test synthesiser voices at three
+speeds, with noise and reverb in test; paraphrases; speech that is no command, synthesised and
+real; music; noise) goes through the pipeline's wake/VAD stage once. What each ear made of it is
+recorded: the grammar pass streamed and whole, Whisper tiny.en with a short and the full 30 s
+window. Each design is then decided from the same record:
+
+  accuracy (intent + slots), wrong actions, refusals; speech/music/noise accepted as commands;
+  end of speech -> decision latency (median/p95; grammar finish + Whisper); resident memory.
+
+--e2e then runs the shipped design (VerifiedEngine, settings default) through the real pipeline
+on the test split: end of speech -> service call as the home sees it.
+--wake measures the wake-word engines: hits on spoken wake words and false accepts per hour of
+real and synthesised speech and music.
+
+Run: nice -n 10 .venv/bin/python bench/voice.py [--designs] [--tune] [--e2e] [--wake] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import math
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import psutil
 
-from hassil import Intents
-from hassil.intents import TextSlotList
-from home_assistant_intents import get_intents
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from hub.config import HubConfig
 from hub.core import Hub
-from tests.voice.conftest import synthesize
-from tests.voice.corpus import (
-    COMMANDS,
-    EXTRA_VOICES,
-    OUT_OF_GRAMMAR,
-    SPEEDS,
-    VOICES,
+from tests.voice.corpus import Command
+from tests.voice.spoken import (
+    DEV_VOICES,
+    REAL_DEV,
+    REAL_TEST,
+    TEST_VOICES,
+    Clip,
+    corpus,
+    real_recording,
+    synthesize,
 )
-from voice.audio import read_wav, silence
+from voice.audio import silence
 from voice.pipeline import VoicePipeline
-from voice.recognizer import IntentRecognizer, referenced_lists
+from voice.recognizer import IntentMatch, IntentRecognizer
 from voice.settings import VoiceSettings
+from voice.stt.base import Transcript, VocabularySource
+from voice.stt.pocketsphinx_engine import PocketsphinxEngine
+from voice.stt.verified import VerifiedEngine, VerifyPolicy
+from voice.stt.whisper_engine import Hearing, WhisperEar
 
-# Which Home Assistant intents count as a right answer for each of ours (HA has no intents
-# for pausing/locating a vacuum, the fridge, or ordering, so those can only be wrong there).
-HA_EQUIVALENT: dict[str, set[str]] = {
-    "HassTurnOn": {"HassTurnOn"},
-    "HassTurnOff": {"HassTurnOff"},
-    "HassToggle": set(),
-    "HassLightSet": {"HassLightSet"},
-    "HassClimateSetTemperature": {"HassClimateSetTemperature"},
-    "HassGetState": {"HassGetState", "HassClimateGetTemperature"},
-    "HassLockLock": {"HassTurnOn"},
-    "HassLockUnlock": {"HassTurnOff"},
-    "HassOpenCover": {"HassTurnOn"},
-    "HassCloseCover": {"HassTurnOff"},
-    "HassVacuumStart": {"HassVacuumStart"},
-    "HassVacuumReturnToBase": {"HassVacuumReturnToBase"},
-    "HearthVacuumCleanArea": {"HassVacuumCleanArea"},
-    "HearthShoppingListAdd": {"HassShoppingListAddItem", "HassListAddItem"},
-    "HassStartTimer": {"HassStartTimer"},
-    "HassCancelTimer": {"HassCancelTimer", "HassCancelAllTimers"},
-    "HassTimerStatus": {"HassTimerStatus"},
-    "HearthFridgeDoor": {"HassGetState"},
-}
+RECORDS = Path(__file__).resolve().parents[1] / "test-artifacts" / "bench-voice-records.pkl"
+NEGATIVE_KINDS = ("other_speech", "real_speech", "music", "noise")
 
 
-def word_errors(ref: str, hyp: str) -> int:
-    """Levenshtein distance over words."""
-    r, h = ref.split(), hyp.split()
-    row = list(range(len(h) + 1))
-    for i, rw in enumerate(r, 1):
-        prev, row[0] = row[0], i
-        for j, hw in enumerate(h, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (rw != hw))
-    return row[-1]
-
-
-def pct(n: float, d: float) -> str:
-    return f"{100.0 * n / d:5.1f}%" if d else "  n/a"
+def rss_mb() -> float:
+    gc.collect()
+    return psutil.Process().memory_info().rss / 2**20
 
 
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return ordered[min(len(ordered) - 1, math.ceil(0.95 * len(ordered)) - 1)]
 
 
-class HomeAssistantIntents:
-    """HA's English sentences through hassil, with the demo home's names and areas."""
+def pct(n: int, d: int) -> str:
+    return f"{100.0 * n / d:5.1f}%" if d else "  n/a"
 
-    def __init__(self, hub: Hub) -> None:
-        data = get_intents("en")
-        if data is None:
-            raise SystemExit("home-assistant-intents has no English data")
-        self.intents = Intents.from_dict(data)
-        names = [(s.name, s.entity_id) for s in hub.states.all()]
-        areas = [(a.name, a.id) for a in hub.registry.areas.all()]
-        lists: dict[str, Any] = {
-            name: TextSlotList(name=name, values=[])
-            for name in referenced_lists(self.intents)
-            if name not in self.intents.slot_lists
-        }
-        lists["name"] = TextSlotList.from_tuples(names, allow_template=False)
-        lists["area"] = TextSlotList.from_tuples(areas, allow_template=False)
-        self.lists = lists
 
-    def intent(self, text: str) -> str | None:
-        from hassil import recognize_best
+@dataclass
+class Record:
+    """What each ear made of one clip."""
 
-        try:
-            result = recognize_best(text, self.intents, slot_lists=self.lists, language="en")
-        except Exception:
-            return None
-        return None if result is None else result.intent.name
+    clip: Clip
+    streamed: Transcript | None = None
+    stream_finish: float = 0.0  # seconds from end of speech to the streamed grammar result
+    whole: Transcript | None = None
+    hearings: dict[str, Hearing] | None = None
+
+
+class Probe:
+    """An SttEngine that records every ear's view and lets the pipeline act on nothing."""
+
+    name = "probe"
+
+    def __init__(self, grammar: PocketsphinxEngine, ears: dict[str, WhisperEar]) -> None:
+        self.grammar = grammar
+        self.ears = ears
+        self.last: Record | None = None
+
+    def supports(self, language: str) -> bool:
+        return self.grammar.supports(language)
+
+    def set_vocabulary(self, source: VocabularySource) -> None:
+        self.grammar.set_vocabulary(source)
+
+    def transcribe(self, pcm: bytes, language: str) -> Transcript:
+        return self._record(None, 0.0, pcm, language)
+
+    def open_stream(self, language: str) -> Any:
+        stream = self.grammar.open_stream(language)
+        return None if stream is None else _ProbeStream(self, stream, language)
+
+    def _record(
+        self, streamed: Transcript | None, finish: float, pcm: bytes, language: str
+    ) -> Transcript:
+        whole = self.grammar.transcribe(pcm, language)
+        hearings = {name: ear.hear(pcm) for name, ear in self.ears.items()}
+        assert self.last is not None
+        self.last.streamed, self.last.stream_finish = streamed, finish
+        self.last.whole, self.last.hearings = whole, hearings
+        return replace(whole, text="", rejected=True)
+
+
+class _ProbeStream:
+    def __init__(self, probe: Probe, stream: Any, language: str) -> None:
+        self.probe, self.stream, self.language = probe, stream, language
+        self.pcm = bytearray()
+
+    def feed(self, pcm: bytes, whole: bool = False) -> None:
+        self.pcm += pcm
+        self.stream.feed(pcm, whole)
+
+    def finish(self) -> Transcript:
+        started = time.perf_counter()
+        streamed = self.stream.finish()
+        finish = time.perf_counter() - started
+        return self.probe._record(streamed, finish, bytes(self.pcm), self.language)
+
+    def abort(self) -> None:
+        self.stream.abort()
+
+
+@dataclass(frozen=True)
+class Design:
+    """One way to decide: which grammar pass, which Whisper window, which policy."""
+
+    name: str
+    grammar: str  # "stream" | "whole"
+    ear: str | None  # key of Probe.ears, or None (grammar alone)
+    policy: VerifyPolicy | None = None
+
+
+def decide(verifier: VerifiedEngine, design: Design, rec: Record) -> tuple[str | None, float]:
+    """(text to act on or None, end of speech -> decision seconds) for one clip."""
+    assert rec.whole is not None and rec.hearings is not None
+    streamed = design.grammar == "stream" and rec.streamed is not None
+    heard = rec.streamed if streamed and rec.streamed is not None else rec.whole
+    latency = rec.stream_finish if streamed else rec.whole.decode_seconds
+    if design.ear is None or design.policy is None:
+        return (None if heard.rejected else heard.text), latency
+    policy = design.policy
+    if (
+        policy.mode == "unsure"
+        and not heard.rejected
+        and heard.confidence >= policy.sure_confidence
+    ):
+        return heard.text, latency
+    hearing = rec.hearings[design.ear]
+    verifier.policy = policy
+    verdict = verifier.decide(heard, hearing)
+    return (verdict.text if verdict.accept else None), latency + hearing.seconds
 
 
 def slots_ok(expected: dict[str, Any], actual: dict[str, Any]) -> bool:
@@ -117,147 +178,359 @@ def slots_ok(expected: dict[str, Any], actual: dict[str, Any]) -> bool:
     )
 
 
-async def main(quick: bool, stream: bool) -> None:
-    cache = Path(tempfile.gettempdir()) / "hearth-bench-speech"
-    cache.mkdir(exist_ok=True)
-    voices = VOICES[:1] if quick else VOICES + EXTRA_VOICES
+def outcome(match: IntentMatch | None, cmd: Command | None) -> str:
+    """right | wrong | refused (commands); acted | quiet (everything else)."""
+    if cmd is None:
+        return "quiet" if match is None else "acted"
+    if match is None:
+        return "refused"
+    return "right" if match.intent == cmd.intent and slots_ok(cmd.slots, match.slots) else "wrong"
+
+
+@dataclass
+class Score:
+    counts: dict[str, dict[str, int]]
+    latency: list[float]
+    wrong_examples: list[str]
+
+    def n(self, kind: str, result: str | None = None) -> int:
+        got = self.counts.get(kind, {})
+        return sum(got.values()) if result is None else got.get(result, 0)
+
+
+def score(
+    recs: Iterable[Record],
+    choose: Callable[[Record], tuple[str | None, float]],
+    recognizer: IntentRecognizer,
+) -> Score:
+    counts: dict[str, dict[str, int]] = {}
+    latency: list[float] = []
+    wrong: list[str] = []
+    for rec in recs:
+        if rec.whole is None:
+            result = "refused" if rec.clip.command else "quiet"  # the VAD heard no speech
+        else:
+            text, seconds = choose(rec)
+            match = recognizer.recognize(text) if text else None
+            result = outcome(match, rec.clip.command)
+            if rec.clip.kind in ("command", "paraphrase"):
+                latency.append(seconds)
+            if result in ("wrong", "acted"):
+                wrong.append(f"{rec.clip.kind} {rec.clip.source} '{rec.clip.text}' -> '{text}'")
+        counts.setdefault(rec.clip.kind, {}).setdefault(result, 0)
+        counts[rec.clip.kind][result] += 1
+    return Score(counts, latency, wrong)
+
+
+def report_line(name: str, s: Score) -> str:
+    c = s.n("command")
+    p = s.n("paraphrase")
+    neg = {k: (s.n(k, "acted"), s.n(k)) for k in NEGATIVE_KINDS}
+    lat = s.latency
+    lat_txt = (
+        f"{statistics.median(lat) * 1000:5.0f} {p95(lat) * 1000:5.0f}" if lat else "  n/a   n/a"
+    )
+    para = (
+        f"{s.n('paraphrase', 'right'):2d}/{s.n('paraphrase', 'wrong'):2d}/{p:2d}"
+        if p
+        else "    -   "
+    )
+    return (
+        f"{name:26s} {pct(s.n('command', 'right'), c)} {pct(s.n('command', 'wrong'), c)} "
+        f"{pct(s.n('command', 'refused'), c)}  {para}  "
+        + " ".join(f"{a:3d}/{t:<3d}" for a, t in neg.values())
+        + f"  {lat_txt}"
+    )
+
+
+HEADER = (
+    f"{'design':26s} {'right':>6s} {'wrong':>6s} {'refuse':>6s}  para r/w/n  "
+    f"{'speech':>7s} {'real':>7s} {'music':>7s} {'noise':>7s}  (acted/clips)  med   p95 ms"
+)
+
+
+async def collect(
+    pipeline: VoicePipeline, probe: Probe, clips: list[Clip], hub: Hub
+) -> list[Record]:
+    records = []
+    for index, clip in enumerate(clips):
+        rec = Record(clip)
+        probe.last = rec
+        pcm = silence(0.5) + clip.pcm() + silence(0.8)
+        await pipeline.async_process_audio(pcm, wake="off", speak=False, conversation_id="b")
+        records.append(rec)
+        if index % 100 == 99:
+            print(f"  ... {index + 1}/{len(clips)} clips", file=sys.stderr, flush=True)
+    return records
+
+
+def designs(tuned: VerifyPolicy) -> list[Design]:
+    agree = tuned
+    return [
+        Design("grammar only, whole", "whole", None),
+        Design("grammar only, streamed", "stream", None),
+        Design("whisper-short snapped", "whole", "short", replace(agree, mode="whisper")),
+        Design("agree: whole + short", "whole", "short", agree),
+        Design("agree: stream + short", "stream", "short", agree),
+        Design("agree+floors: stream+short", "stream", "short", replace(agree, grammar_floor=True)),
+        Design("unsure: stream + short", "stream", "short", replace(agree, mode="unsure")),
+    ]
+
+
+def tune(verifier: VerifiedEngine, dev: list[Record], recognizer: IntentRecognizer) -> None:
+    """Grid over the agree policy on the dev split only."""
+    print("\ntuning grid (dev split only): agree, streamed grammar + short Whisper")
+    print(f"{'max_char_rate':>13s} {'min_logprob':>11s}  right  wrong  negatives acted")
+    for rate in (0.1, 0.15, 0.2, 0.25, 0.3, 0.4):
+        for floor in (-0.8, -1.0, -1.2, -1.6, -math.inf):
+            policy = VerifyPolicy(max_char_rate=rate, min_logprob=floor)
+            d = Design("t", "stream", "short", policy)
+            s = score(dev, lambda r, d=d: decide(verifier, d, r), recognizer)  # type: ignore[misc]
+            neg = sum(s.n(k, "acted") for k in NEGATIVE_KINDS)
+            print(
+                f"{rate:13.2f} {floor:11.1f}  {pct(s.n('command', 'right'), s.n('command'))} "
+                f"{pct(s.n('command', 'wrong'), s.n('command'))}  {neg}/"
+                f"{sum(s.n(k) for k in NEGATIVE_KINDS)}"
+            )
+
+
+async def run_designs(args: argparse.Namespace) -> None:
     hub = Hub(
         HubConfig.minimal(Path(tempfile.mkdtemp()), demo={"delay": 0, "tick": 3600}), record=False
     )
     await hub.async_start()
-    started = time.perf_counter()
-    pipeline = VoicePipeline(hub, VoiceSettings(stream_decode=stream))
+    base = rss_mb()
+    grammar = PocketsphinxEngine()
+    after_grammar = rss_mb()
+    ears = {"short": WhisperEar()}
+    if args.full_window:  # the padded 30 s window: ~1.5 s more per clip, measured on --quick
+        ears["full"] = WhisperEar(window=None)
+    after_ears = rss_mb()
+    probe = Probe(grammar, ears)
+    pipeline = VoicePipeline(hub, VoiceSettings(stream_decode=True), engines=[probe])  # type: ignore[list-item]
     await pipeline.async_start()
-    setup = time.perf_counter() - started
-    ha = HomeAssistantIntents(hub)
-    ours_text = IntentRecognizer("en")
-    ours_text.set_slot_lists(pipeline.vocabulary.slot_lists("en"))
-
-    rows: list[dict[str, Any]] = []
-    for v_index, voice in enumerate(voices):
-        for c_index, cmd in enumerate(COMMANDS):
-            speed = SPEEDS[(c_index + v_index) % len(SPEEDS)]
-            clip = read_wav(synthesize(cache, cmd.text, voice, speed)).pcm
-            await hub.services.async_call("demo", "reset")
-            result = await pipeline.async_process_audio(
-                silence(0.5) + clip + silence(0.8), conversation_id=f"bench-{voice}", speak=True
-            )
-            transcript = result.transcript or ""
-            rows.append(
-                {
-                    "cmd": cmd,
-                    "voice": voice,
-                    "transcript": transcript,
-                    "errors": word_errors(cmd.text.replace("'", ""), transcript.replace("'", "")),
-                    "intent_ok": result.intent == cmd.intent,
-                    "full_ok": result.intent == cmd.intent and slots_ok(cmd.slots, result.slots),
-                    "timings": result.timings,
-                    "ha_transcript": ha.intent(transcript) in HA_EQUIVALENT.get(cmd.intent, set()),
-                    "ha_text": ha.intent(cmd.text) in HA_EQUIVALENT.get(cmd.intent, set()),
-                    "ours_text": (m := ours_text.recognize(cmd.text)) is not None
-                    and m.intent == cmd.intent,
-                }
-            )
-    oog: list[tuple[str, str, Any]] = []
-    for v_index, voice in enumerate(voices):
-        for o_index, text in enumerate(OUT_OF_GRAMMAR):
-            speed = SPEEDS[(o_index + v_index) % len(SPEEDS)]
-            clip = read_wav(synthesize(cache, text, voice, speed)).pcm
-            await hub.services.async_call("demo", "reset")
-            result = await pipeline.async_process_audio(
-                silence(0.5) + clip + silence(0.8), speak=False
-            )
-            oog.append((text, voice, result))
-
-    n = len(rows)
-    words = sum(len(r["cmd"].text.split()) for r in rows)
-    errors = sum(r["errors"] for r in rows)
-    mode = "while speaking (stream_decode)" if stream else "after end of speech (default)"
-    print(
-        f"voice bench: {n} clips ({len(COMMANDS)} commands x {len(voices)} voices: {', '.join(voices)}); "
-        f"decoding {mode}"
+    verifier = VerifiedEngine(grammar, ears["short"])
+    source = VocabularySource(
+        "en",
+        pipeline.recognizers["en"].intents,
+        pipeline.vocabulary.slot_lists("en"),
     )
-    grammar = getattr(pipeline.engines[0], "grammar", None)
-    print(
-        f"pipeline start (engines + grammar): {setup:.2f} s; grammar words: "
-        f"{len(grammar.words) if grammar else 'n/a'}"
-    )
-    print(
-        f"word accuracy:            {pct(words - errors, words)}  ({errors} word errors / {words} words)"
-    )
-    print(f"intent accuracy:          {pct(sum(r['intent_ok'] for r in rows), n)}  (intent name)")
-    print(f"intent + slots accuracy:  {pct(sum(r['full_ok'] for r in rows), n)}")
-    for voice in voices:
-        sub = [r for r in rows if r["voice"] == voice]
-        print(f"  {voice:10s} intent+slots {pct(sum(r['full_ok'] for r in sub), len(sub))}")
-
-    def stage(key: str, audio_key: str = "stream") -> str:
-        spent = sum(r["timings"].get(key, 0.0) for r in rows)
-        audio = sum(r["timings"].get(audio_key, 0.0) for r in rows)
-        return f"RTF {spent / audio:.4f}  ({spent / n * 1000:6.1f} ms per clip)"
-
-    print("real-time factor per stage (processing time / audio time):")
-    print(f"  wake word   {stage('wake_cpu')}")
-    print(f"  VAD         {stage('vad_cpu')}")
-    print(f"  STT         {stage('stt', 'audio')}  (2 passes: grammar + phone loop)")
-    intent_ms = statistics.mean(r["timings"].get("intent", 0.0) for r in rows) * 1000
-    tts_ms = statistics.mean(r["timings"].get("tts", 0.0) for r in rows) * 1000
-    print(f"  intent      {intent_ms:.2f} ms per utterance (hassil)")
-    print(f"  TTS         {tts_ms:.1f} ms per reply (espeak-ng)")
-    latency = [
-        r["timings"]["end_of_speech_to_action"]
-        for r in rows
-        if "end_of_speech_to_action" in r["timings"]
-    ]
-    if latency:
+    started = time.perf_counter()
+    verifier.set_vocabulary(source)
+    snap_build = time.perf_counter() - started
+    recognizer = pipeline.recognizers["en"]
+    splits: dict[str, list[Record]] = {}
+    for split in ("dev", "test"):
+        clips = corpus(split)
+        if args.quick:
+            clips = clips[::4]
+        started = time.perf_counter()
+        splits[split] = await collect(pipeline, probe, clips, hub)
         print(
-            f"end of speech -> service call: median {statistics.median(latency) * 1000:.0f} ms, "
-            f"p95 {p95(latency) * 1000:.0f} ms over {len(latency)} clips with actions "
-            f"(+ {pipeline.settings.end_silence * 1000:.0f} ms of trailing silence the VAD waits for live)"
+            f"  {split}: {len(clips)} clips in {time.perf_counter() - started:.0f} s",
+            file=sys.stderr,
         )
-        for r in sorted(rows, key=lambda r: -r["timings"].get("end_of_speech_to_action", 0))[:3]:
-            t = r["timings"]
+    after_run = rss_mb()
+    print_split(splits)
+    print(
+        f"\nresident memory (MB): hub+demo {base:.0f}; + pocketsphinx (grammar + phone loop) "
+        f"{after_grammar - base:+.0f}; + Whisper tiny.en ({len(ears)} ears) "
+        f"{after_ears - after_grammar:+.0f} before decoding (decoding: see --e2e); after the run "
+        f"{after_run:.0f}. Snap index: "
+        f"{len(verifier._snappers['en'])} grammar sentences; grammar + snap rebuilt in {snap_build:.2f} s"
+    )
+    if args.tune:
+        tune(verifier, splits["dev"], recognizer)
+    policy = VerifyPolicy()
+    print(f"\ndesigns (policy {policy}):\n")
+    extra = [Design("agree: stream + 30s", "stream", "full", policy)] if "full" in ears else []
+    for split, recs in splits.items():
+        print(f"[{split}] {HEADER}")
+        for design in designs(policy) + extra:
+            if design.ear is not None and any(
+                r.hearings is not None and design.ear not in r.hearings for r in recs
+            ):
+                continue
+            s = score(recs, lambda r, d=design: decide(verifier, d, r), recognizer)  # type: ignore[misc]
+            print(f"[{split}] {report_line(design.name, s)}")
+        print()
+    shipped = Design("agree: stream + short", "stream", "short", policy)
+    for split, recs in splits.items():
+        s = score(recs, lambda r: decide(verifier, shipped, r), recognizer)
+        for line in s.wrong_examples:
+            print(f"  [{split}] shipped design acted wrongly: {line}")
+        refused = [r for r in recs if r.clip.kind == "command"]
+        if split == "test":
+            by_voice: dict[str, list[int]] = {}
+            for r in refused:
+                text, _ = decide(verifier, shipped, r)
+                m = recognizer.recognize(text) if text else None
+                by_voice.setdefault(r.clip.source, [0, 0])
+                by_voice[r.clip.source][0] += outcome(m, r.clip.command) == "right"
+                by_voice[r.clip.source][1] += 1
             print(
-                f"  slow: {t['end_of_speech_to_action'] * 1000:4.0f} ms '{r['cmd'].text}' "
-                f"(stt finish {t.get('stt_finish', t.get('stt', 0)) * 1000:.0f} ms, "
-                f"audio {t.get('audio', 0):.1f} s)"
+                "  test right per voice: "
+                + ", ".join(f"{v} {a}/{n}" for v, (a, n) in by_voice.items())
             )
-    rejected = sum(1 for _t, _v, r in oog if not r.actions)
-    print(
-        f"out-of-grammar clips with no action: {rejected}/{len(oog)} "
-        f"(rejected outright: {sum(1 for _t, _v, r in oog if r.rejected)})"
-    )
-    for text, voice, result in oog:
-        if result.actions:
-            print(
-                f"  ACTED on '{text}' ({voice}): heard '{result.transcript}' -> "
-                f"{[a.service for a in result.actions]}"
-            )
-    print(
-        "intent accuracy, Hearth templates vs Home Assistant's English intents (home-assistant-intents):"
-    )
-    print(
-        f"  on the reference sentences:      Hearth {pct(sum(r['ours_text'] for r in rows), n)}   "
-        f"HA {pct(sum(r['ha_text'] for r in rows), n)}"
-    )
-    print(
-        f"  on the pocketsphinx transcripts: Hearth {pct(sum(r['intent_ok'] for r in rows), n)}   "
-        f"HA {pct(sum(r['ha_transcript'] for r in rows), n)}"
-    )
-    misheard = [r for r in rows if not r["full_ok"]]
-    if misheard:
-        print("misheard:")
-        for r in misheard:
-            print(f"  {r['voice']:10s} '{r['cmd'].text}' -> '{r['transcript']}'")
     await pipeline.async_stop()
     await hub.async_stop()
 
 
-if __name__ == "__main__":
+def print_split(splits: dict[str, list[Record]]) -> None:
+    print("corpus split (dev = tuned on, test = reported only):")
+    print(f"  dev voices:  {', '.join(v.label for v in DEV_VOICES)} (clean)")
+    print(
+        f"  test voices: {', '.join(v.label for v in TEST_VOICES)} "
+        "(clean / pink noise 10-20 dB SNR / sox reverb / both, rotating; 3 speeds)"
+    )
+    print(f"  real speech dev: {', '.join(REAL_DEV)}")
+    print(f"  real speech test: {', '.join(REAL_TEST)}")
+    for split, recs in splits.items():
+        kinds: dict[str, int] = {}
+        for r in recs:
+            kinds[r.clip.kind] = kinds.get(r.clip.kind, 0) + 1
+        print(f"  {split}: {len(recs)} clips: " + ", ".join(f"{k} {n}" for k, n in kinds.items()))
+
+
+async def run_e2e(args: argparse.Namespace) -> None:
+    """The shipped design through the real pipeline, test split: acts, latency, memory."""
+    hub = Hub(
+        HubConfig.minimal(Path(tempfile.mkdtemp()), demo={"delay": 0, "tick": 3600}), record=False
+    )
+    await hub.async_start()
+    for stream in (True, False):
+        base = rss_mb()
+        settings = VoiceSettings(stream_decode=stream)
+        pipeline = VoicePipeline(hub, settings)
+        await pipeline.async_start()
+        loaded = rss_mb()
+        clips = [c for c in corpus("test") if c.kind != "paraphrase"]
+        if args.quick:
+            clips = clips[::4]
+        latency: list[float] = []
+        counts: dict[str, dict[str, int]] = {}
+        for clip in clips:
+            await hub.services.async_call("demo", "reset")
+            pcm = silence(0.5) + clip.pcm() + silence(0.8)
+            result = await pipeline.async_process_audio(pcm, wake="off", speak=False)
+            if clip.command is not None:
+                cmd = clip.command
+                ok = result.intent == cmd.intent and slots_ok(cmd.slots, dict(result.slots))
+                res = "right" if ok else ("refused" if result.intent is None else "wrong")
+            else:
+                res = "acted" if result.actions else "quiet"
+            counts.setdefault(clip.kind, {}).setdefault(res, 0)
+            counts[clip.kind][res] += 1
+            if "end_of_speech_to_action" in result.timings:
+                latency.append(result.timings["end_of_speech_to_action"])
+        mode = "streamed grammar" if stream else "whole grammar decode"
+        print(
+            f"e2e test split, stt_verify={settings.stt_verify}, {mode}: voice stack RSS "
+            f"{loaded - base:+.0f} MB (process {loaded:.0f} MB)"
+        )
+        for kind, got in counts.items():
+            print(f"  {kind:13s} " + ", ".join(f"{k} {v}" for k, v in sorted(got.items())))
+        if latency:
+            print(
+                f"  end of speech -> service call: median {statistics.median(latency) * 1000:.0f} "
+                f"ms, p95 {p95(latency) * 1000:.0f} ms over {len(latency)} clips that acted"
+            )
+        await pipeline.async_stop()
+        del pipeline
+    await hub.async_stop()
+
+
+def run_wake(args: argparse.Namespace) -> None:
+    """Hits on spoken wake words, false accepts per hour of speech and music."""
+    from voice.audio import CHUNK_SAMPLES
+    from voice.wake import WakeWordDetector
+
+    phrases = {
+        "okay_nabu": "okay nabu",
+        "hey_jarvis": "hey jarvis",
+        "alexa": "alexa",
+        "hey_mycroft": "hey mycroft",
+    }
+    commands = ("turn on the kitchen light", "what time is it", "start the vacuum")
+    negatives: list[tuple[str, bytes]] = []
+    for name in (*REAL_DEV, *REAL_TEST):
+        negatives.append((f"real:{name}", real_recording(name)))
+    real_seconds = sum(len(p) for _n, p in negatives) / 32000
+    for clip in corpus("test") + corpus("dev"):
+        if clip.kind in ("other_speech", "music"):
+            negatives.append((f"{clip.kind}:{clip.source}", clip.pcm()))
+    neg_seconds = sum(len(p) for _n, p in negatives) / 32000
+    print(
+        f"wake words: negatives {neg_seconds / 60:.1f} min ({real_seconds / 60:.1f} min real "
+        "human speech, the rest synthesised speech that is no command, and music)"
+    )
+    step = CHUNK_SAMPLES * 2
+    for engine, models in (
+        ("micro", ("okay_nabu", "hey_jarvis", "alexa", "hey_mycroft")),
+        ("openwakeword", ("okay_nabu", "hey_jarvis", "alexa")),
+    ):
+        for model in models:
+            hits = {"dev": [0, 0], "test": [0, 0]}
+            cpu = 0.0
+            audio = 0.0
+            for split, voices in (("dev", DEV_VOICES), ("test", TEST_VOICES)):
+                for v, voice in enumerate(voices):
+                    for c, command in enumerate(commands):
+                        cond = "clean" if split == "dev" else ("clean", "noise", "reverb")[c]
+                        path = synthesize(f"{phrases[model]}, {command}", voice, 1.0, cond, v)
+                        from tests.voice.spoken import read_pcm
+
+                        pcm = silence(0.5) + read_pcm(path) + silence(0.5)
+                        det = WakeWordDetector(model, None, engine, accept_licence=True)  # type: ignore[arg-type]
+                        started = time.perf_counter()
+                        found = any(
+                            det.process(pcm[i : i + step]) is not None
+                            for i in range(0, len(pcm), step)
+                        )
+                        cpu += time.perf_counter() - started
+                        audio += len(pcm) / 32000
+                        det.close()
+                        hits[split][0] += found
+                        hits[split][1] += 1
+            false = 0
+            for name, pcm in negatives:
+                det = WakeWordDetector(model, None, engine, accept_licence=True)  # type: ignore[arg-type]
+                for i in range(0, len(pcm), step):
+                    if det.process(pcm[i : i + step]) is not None:
+                        false += 1
+                        print(f"    false accept: {engine}/{model} on {name}")
+                        det.close()
+                        det = WakeWordDetector(model, None, engine, accept_licence=True)  # type: ignore[arg-type]
+                det.close()
+            print(
+                f"  {engine:12s} {model:11s} hits dev {hits['dev'][0]}/{hits['dev'][1]}, "
+                f"test {hits['test'][0]}/{hits['test'][1]}; false accepts {false} in "
+                f"{neg_seconds / 3600:.3f} h = {false / (neg_seconds / 3600):.1f}/h; "
+                f"RTF {cpu / audio:.4f}"
+            )
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="one voice only")
+    parser.add_argument("--designs", action="store_true", help="compare designs on dev and test")
+    parser.add_argument("--tune", action="store_true", help="print the dev tuning grid")
+    parser.add_argument("--e2e", action="store_true", help="shipped design, real pipeline, test")
+    parser.add_argument("--wake", action="store_true", help="wake-word hits and false accepts")
+    parser.add_argument("--quick", action="store_true", help="every 4th clip")
+    parser.add_argument("--full-window", action="store_true", help="also Whisper with 30 s")
     parser.add_argument(
-        "--stream", action="store_true", help="decode while speaking (voice: stream_decode)"
+        "--rescore", action="store_true", help="decide again from the saved records"
     )
     args = parser.parse_args()
-    asyncio.run(main(args.quick, args.stream))
+    if not (args.designs or args.e2e or args.wake):
+        args.designs = args.e2e = args.wake = True
+    if args.designs:
+        asyncio.run(run_designs(args))
+    if args.e2e:
+        asyncio.run(run_e2e(args))
+    if args.wake:
+        run_wake(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -346,7 +346,13 @@ class VoicePipeline:
     def _new_listener(self, wake: WakeMode) -> _Listener:
         detector = None
         if wake != "off":
-            detector = WakeWordDetector(self.settings.wake_word, self.settings.wake_threshold)
+            settings = self.settings
+            detector = WakeWordDetector(
+                settings.wake_word,
+                settings.wake_threshold,
+                settings.wake_engine,
+                settings.wake_accept_licence,
+            )
         language = self.settings.language
         engine = next((e for e in self.engines if e.supports(language)), None)
         opener = getattr(engine, "open_stream", None) if self.settings.stream_decode else None
@@ -680,7 +686,13 @@ def _default_engines(settings: VoiceSettings) -> list[SttEngine]:
         # A configured but broken model is an error the user must see (VoskModelError).
         engines.append(VoskEngine(settings.vosk_model_path, settings.vosk_language))
     if settings.stt_engine == "pocketsphinx":
-        engines.append(PocketsphinxEngine(settings.reject_below))
+        grammar = PocketsphinxEngine(settings.reject_below)
+        if settings.stt_verify == "off":
+            engines.append(grammar)
+        else:  # Whisper must agree before the grammar's sentence is acted on
+            from .stt.verified import default_verifier
+
+            engines.append(default_verifier(grammar, settings.stt_verify))  # type: ignore[arg-type]
     return engines
 
 

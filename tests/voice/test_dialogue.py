@@ -108,7 +108,7 @@ async def test_every_stage_reports_on_the_bus(voice_hub: VoicePipeline, speech: 
         voice_hub.hub.bus.async_wait_for(events.EVENT_VOICE_REPLY, timeout=30)
     )
     await asyncio.sleep(0)
-    await voice_hub.async_process_audio(speech("hey jarvis, turn on the kitchen light"), speak=True)
+    await voice_hub.async_process_audio(speech("okay nabu, turn on the kitchen light"), speak=True)
     await reply
     await asyncio.sleep(0.1)
     by_type = {e.event_type: e.data for e in seen if e.event_type.startswith("voice_")}

@@ -50,7 +50,9 @@ def _hearth(tmp_path: Path, *args: str) -> list[dict[str, Any]]:
 
 
 def test_cli_process_json(speech_file: Any, tmp_path: Path) -> None:
-    clip = speech_file("hey jarvis, clean the kitchen")
+    # Whisper tiny.en hears espeak's "clean the kitchen" as "clean vacation": refused
+    # (bench/voice.py counts such refusals); this test is about the CLI's output.
+    clip = speech_file("okay nabu, clean the living room")
     quiet = speech_file("set the bedroom thermostat to twenty two degrees", "en-us+m3", 150)
     lines = _hearth(tmp_path, "process", str(clip), str(quiet), "--json")
     assert [set(line) for line in lines] == [
@@ -61,7 +63,7 @@ def test_cli_process_json(speech_file: Any, tmp_path: Path) -> None:
         {
             "service": "vacuum.clean_area",
             "entity_ids": ["vacuum.robot_cleaner"],
-            "data": {"area": "kitchen"},
+            "data": {"area": "living_room"},
         }
     ]
     assert lines[1]["slots"]["temperature"] == 22

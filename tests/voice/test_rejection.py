@@ -67,9 +67,9 @@ async def test_noise_does_nothing(voice_hub: VoicePipeline, level: int) -> None:
 
 
 async def test_wake_word_then_command(voice_hub: VoicePipeline, speech: Any) -> None:
-    pcm = speech("hey jarvis, turn on the kitchen light")
+    pcm = speech("okay nabu, turn on the kitchen light")
     result = await voice_hub.async_process_audio(pcm, wake="required", speak=False)
-    assert result.wake is not None and result.wake.model == "hey_jarvis"
+    assert result.wake is not None and result.wake.model == "okay_nabu"
     assert result.transcript == "turn on the kitchen light"
     state = voice_hub.hub.states.get("light.kitchen_light")
     assert state is not None and state.state == "on"
@@ -88,7 +88,7 @@ async def test_wake_word_required_ignores_plain_command(
 
 async def test_wake_word_optional_push_to_talk(voice_hub: VoicePipeline, speech: Any) -> None:
     result = await voice_hub.async_process_audio(
-        speech("hey jarvis, where is the vacuum"), speak=False
+        speech("okay nabu, where is the vacuum"), speak=False
     )
     assert result.wake is not None
     assert result.intent == "HearthVacuumWhere"

@@ -39,7 +39,7 @@ async def _exchange(port: int, wav: Path) -> list[Event]:
 @pytest.fixture
 def satellite_wav(speech_file: Any, tmp_path: Path) -> Path:
     """A satellite recording at 22.05 kHz: the server must convert it to 16 kHz itself."""
-    src = speech_file("hey jarvis, turn on the kitchen light")
+    src = speech_file("okay nabu, turn on the kitchen light")
     wav = tmp_path / "satellite.wav"
     subprocess.run(["sox", str(src), "-r", "22050", str(wav), "pad", "0.3", "0.8"], check=True)
     return wav

@@ -20,6 +20,8 @@ class Transcript:
     rejected: bool
     audio_seconds: float
     decode_seconds: float
+    heard: str = ""  # an open-vocabulary second opinion (Whisper), when one was asked
+    detail: str = ""  # why it was accepted or refused
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,168 @@
+"""Whisper verifies the grammar: commands in voices never tuned on act, other speech does not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from voice.audio import silence
+from voice.pipeline import VoicePipeline
+from voice.stt.base import Transcript
+from voice.stt.snap import spell
+from voice.stt.verified import VerifiedEngine, VerifyPolicy
+from voice.stt.whisper_engine import Hearing, WhisperEar
+
+from .corpus import COMMANDS, Command
+from .spoken import (
+    OTHER_SPEECH_TEST,
+    REAL_DEV,
+    REAL_TEST,
+    Voice,
+    music,
+    read_pcm,
+    real_recording,
+    synthesize,
+)
+from .test_rejection import _snapshot
+
+OTHER_VOICES = (Voice("flite", "slt"), Voice("festival", "kal_diphone"), Voice("flite", "rms"))
+# Commands whose effect on the demo home is a plain state change.
+ACTING = [c for c in COMMANDS if c.entity and c.state and c.attribute is None][:6]
+
+
+def _spoken(text: str, voice: Voice, condition: str = "clean") -> bytes:
+    return silence(0.5) + read_pcm(synthesize(text, voice, 1.0, condition)) + silence(0.8)
+
+
+# Measured refusals (deterministic decoders) would be listed here as strict xfails. "toggle the
+# bedroom light" (festival kal), heard by Whisper as "park all the bedroom light", is 0.27 off:
+# accepted at the dev-tuned 0.30.
+REFUSED: set[tuple[str, str]] = set()
+
+
+def _case(index: int, command: Command) -> Any:
+    voice = OTHER_VOICES[index % len(OTHER_VOICES)]
+    marks = []
+    if (command.text, voice.label) in REFUSED:
+        marks.append(pytest.mark.xfail(reason="whisper mishears: refused", strict=True))
+    return pytest.param(command, voice, id=f"{command.text}-{voice.label}", marks=marks)
+
+
+@pytest.mark.parametrize(("command", "voice"), [_case(i, c) for i, c in enumerate(ACTING)])
+async def test_command_in_a_voice_never_tuned_on(
+    verified_hub: VoicePipeline, command: Command, voice: Voice
+) -> None:
+    await verified_hub.hub.services.async_call("demo", "reset")
+    before = _snapshot(verified_hub)
+    result = await verified_hub.async_process_audio(_spoken(command.text, voice), speak=False)
+    if result.intent is None:  # refused: nothing may have changed
+        assert _snapshot(verified_hub) == before
+    assert result.intent == command.intent, result
+    assert command.entity is not None
+    state = verified_hub.hub.states.get(command.entity)
+    assert state is not None and state.state == command.state
+
+
+async def test_whisper_agreement_is_on_the_transcript(
+    verified: VerifiedEngine, speech: Any, verified_hub: VoicePipeline
+) -> None:
+    pcm = speech("turn on the kitchen light")
+    heard = await verified_hub.hub.async_add_executor_job(verified.transcribe, pcm, "en")
+    assert not heard.rejected and heard.text == "turn on the kitchen light"
+    assert spell(heard.heard) == "turn on the kitchen light"
+    assert heard.engine == "pocketsphinx+whisper" and heard.detail in ("same command", "agree")
+
+
+async def test_sentence_the_grammar_forces_is_refused(
+    verified_hub: VoicePipeline, sphinx: Any, speech: Any
+) -> None:
+    """The grammar alone turns this into 'please dim bedroom to eight' (test_rejection.py)."""
+    before = _snapshot(verified_hub)
+    result = await verified_hub.async_process_audio(speech("play some jazz music"), speak=False)
+    assert result.rejected and result.actions == ()
+    assert result.reply == "Sorry, I didn't catch that."
+    assert _snapshot(verified_hub) == before
+
+
+@pytest.mark.parametrize("index", range(0, len(OTHER_SPEECH_TEST), 3))
+async def test_speech_that_is_no_command_does_nothing(
+    verified_hub: VoicePipeline, index: int
+) -> None:
+    text = OTHER_SPEECH_TEST[index]
+    voice = OTHER_VOICES[index % len(OTHER_VOICES)]
+    before = _snapshot(verified_hub)
+    result = await verified_hub.async_process_audio(_spoken(text, voice, "noise"), speak=False)
+    assert result.actions == () and result.intent is None, result.transcript
+    assert _snapshot(verified_hub) == before
+
+
+@pytest.mark.parametrize("name", (*REAL_DEV[:5], *REAL_TEST[:8]))
+async def test_real_human_speech_does_nothing(verified_hub: VoicePipeline, name: str) -> None:
+    before = _snapshot(verified_hub)
+    pcm = real_recording(name)[: 6 * 32000]
+    result = await verified_hub.async_process_audio(pcm + silence(0.8), speak=False)
+    assert result.actions == () and result.intent is None, result.transcript
+    assert _snapshot(verified_hub) == before
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_music_does_nothing(verified_hub: VoicePipeline, seed: int) -> None:
+    before = _snapshot(verified_hub)
+    result = await verified_hub.async_process_audio(music(seed) + silence(0.8), speak=False)
+    assert result.actions == () and result.intent is None
+    assert _snapshot(verified_hub) == before
+
+
+def _heard(text: str, confidence: float = 0.0) -> Transcript:
+    return Transcript(text, "en", "pocketsphinx", confidence, False, 2.0, 0.1)
+
+
+async def test_decisions(verified: VerifiedEngine, verified_hub: VoicePipeline) -> None:
+    """The rules on values: numbers must match, another command refuses, far text refuses."""
+    verified.policy = VerifyPolicy()
+    grammar = _heard("set a timer for ten minutes")
+    agree = verified.decide(grammar, Hearing("Set a timer for 10 minutes.", -0.3, 0.01, 0.1))
+    assert agree.accept and agree.text == "set a timer for ten minutes"
+    other_number = verified.decide(grammar, Hearing("Set a timer for 2 minutes.", -0.3, 0.01, 0))
+    assert not other_number.accept and "numbers" in other_number.reason
+    other = verified.decide(
+        _heard("lock the front door"), Hearing("Unlock the front door.", -0.2, 0, 0)
+    )
+    assert not other.accept and "another command" in other.reason
+    far = verified.decide(
+        _heard("turn on the kitchen light"), Hearing("Tell me a joke.", -0.2, 0, 0)
+    )
+    assert not far.accept
+    misheard = verified.decide(
+        _heard("set the bedroom thermostat to twenty two degrees"),
+        Hearing("Set the bedroom thermostat at 22 degrees.", -0.5, 0.05, 0),
+    )
+    assert misheard.accept
+    unsure = verified.decide(grammar, Hearing("Set a timer for 10 minutes.", -2.5, 0.01, 0.1))
+    assert not unsure.accept and "unsure" in unsure.reason
+
+
+def test_spell_numbers_like_the_grammar() -> None:
+    assert spell("Set the bedroom to 22°.") == "set the bedroom to twenty two degrees"
+    assert spell("Dim it to 50%!") == "dim it to fifty percent"
+    assert spell("Set the freezer to -20 degrees") == "set the freezer to minus twenty degrees"
+    assert spell("What's in the fridge?") == "what's in the fridge"
+
+
+async def test_snap_follows_the_grammar(
+    verified: VerifiedEngine, verified_hub: VoicePipeline
+) -> None:
+    """The snap index is sampled from the grammar API, so the home's names are in it."""
+    nearest = verified.snap("Turn off the coffee maker, please.")
+    assert nearest is not None and nearest.distance <= 1
+    assert "coffee maker" in nearest.sentence and "off" in nearest.sentence.split()
+    nearest = verified.snap("Set the heating to 19 degrees")
+    # A sample of the grammar, not all of it: the nearest sampled sentence, same meaning.
+    assert nearest is not None and nearest.sentence.endswith("heating to nineteen degrees")
+
+
+def test_whisper_short_window_hears_a_command(whisper_ear: WhisperEar, speech: Any) -> None:
+    hearing = whisper_ear.hear(speech("what is the temperature in the kitchen"))
+    assert spell(hearing.text) == "what is the temperature in the kitchen"
+    assert hearing.logprob > -1.0 and hearing.no_speech < 0.5

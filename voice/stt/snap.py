@@ -1,0 +1,110 @@
+"""Snap a free transcript onto the grammar: spell it like the grammar, find the nearest sentence.
+
+Sentences come from `voice.grammar.sample_phrases` (the same templates and home the grammar is
+compiled from), so the snap follows the grammar as it grows. Distances are over words: each
+word of the vocabulary becomes one character, and rapidfuzz's C Levenshtein compares them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from ..grammar import number_words, tokenize
+
+_NUMBER = re.compile(r"(?<![\w.])(-?)(\d+(?:\.\d+)?)(\s*%|\s*°)?")
+_HYPHEN = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
+_UNIT = {"%": " percent", "°": " degrees"}
+
+
+@dataclass(frozen=True)
+class Snap:
+    """The nearest grammar sentence and how many words differ."""
+
+    sentence: str
+    distance: int
+    words: int
+
+    @property
+    def rate(self) -> float:
+        """Word edits per word of the snapped sentence."""
+        return self.distance / max(self.words, 1)
+
+
+def spell(text: str, language: str = "en") -> str:
+    """Whisper's text as the grammar spells it: '22°' -> 'twenty two degrees'."""
+
+    def number(match: re.Match[str]) -> str:
+        sign, digits, unit = match.group(1), match.group(2), (match.group(3) or "").strip()
+        value = float(digits) if "." in digits else int(digits)
+        words = number_words(value, language)
+        return ("minus " if sign else "") + words + _UNIT.get(unit, "")
+
+    words = _HYPHEN.sub(" ", text)  # "twenty-two" -> "twenty two"; "-20" stays a sign
+    return " ".join(tokenize(_NUMBER.sub(number, words)))
+
+
+_NUMBER_WORDS = frozenset(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty "
+    "ninety hundred thousand minus point half quarter".split()
+)
+
+
+def numbers(text: str) -> list[str]:
+    """The number words of a spelled sentence, in order."""
+    return [w for w in text.split() if w in _NUMBER_WORDS]
+
+
+def char_rate(a: str, b: str) -> float:
+    """Character edits per character of the longer text (0 same, 1 nothing alike)."""
+    return float(Levenshtein.normalized_distance(a, b))
+
+
+def word_distance(a: str, b: str) -> int:
+    """Levenshtein distance over words."""
+    codes: dict[str, str] = {}
+    return Levenshtein.distance(_encode(a.split(), codes), _encode(b.split(), codes))
+
+
+class Snapper:
+    """Nearest-sentence lookup over a fixed set of grammar sentences."""
+
+    def __init__(self, sentences: Iterable[str]) -> None:
+        self._codes: dict[str, str] = {}
+        self.sentences = list(dict.fromkeys(s for s in sentences if s))
+        self._encoded = [_encode(s.split(), self._codes) for s in self.sentences]
+
+    def __len__(self) -> int:
+        return len(self.sentences)
+
+    def nearest(self, text: str) -> Snap | None:
+        """The closest sentence to `text` (already spelled), or None for an empty grammar."""
+        if not self._encoded:
+            return None
+        query = _encode(text.split(), self._codes, grow=False)
+        found = process.extractOne(query, self._encoded, scorer=Levenshtein.distance)
+        if found is None:
+            return None
+        _choice, distance, index = found
+        sentence = self.sentences[index]
+        return Snap(sentence, int(distance), len(sentence.split()))
+
+
+def _encode(words: list[str], codes: dict[str, str], grow: bool = True) -> str:
+    """One private-use character per word (unknown query words map to a shared 'other')."""
+    out = []
+    for word in words:
+        code = codes.get(word)
+        if code is None:
+            if not grow:
+                out.append("\uf8ff")
+                continue
+            code = chr(0xF0000 + len(codes))
+            codes[word] = code
+        out.append(code)
+    return "".join(out)

