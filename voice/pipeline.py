@@ -166,11 +166,17 @@ class VoicePipeline:
         conversation_id: str = "default",
         *,
         speak: bool = False,
+        area: str | None = None,
     ) -> PipelineResult:
-        """The text path (push-to-talk typed, the dashboard, `hearth voice say`)."""
+        """The text path (push-to-talk typed, the dashboard, `hearth voice say`).
+
+        `area` is the speaker's room (a satellite's area): commands naming no room act there.
+        """
         lang = language if language in LANGUAGES else detect_language(text)
         await self._async_flush_rebuild()
-        return await self._async_handle(text, lang, conversation_id, speak=speak, timings={})
+        return await self._async_handle(
+            text, lang, conversation_id, speak=speak, timings={}, area=area
+        )
 
     async def async_process_audio(
         self,
@@ -193,6 +199,7 @@ class VoicePipeline:
         conversation_id: str = "default",
         speak: bool = True,
         on_wake: Callable[[WakeDetection], Any] | None = None,
+        area: str | None = None,
     ) -> PipelineResult:
         """Listen to a live stream of 16 kHz 16-bit mono PCM chunks until one command is heard.
 
@@ -274,6 +281,7 @@ class VoicePipeline:
             speak=speak,
             timings=timings,
             end_of_speech=end_of_speech,
+            area=area,
         )
         return replace(result, wake=listener.wake, confidence=transcript.confidence)
 
@@ -331,6 +339,7 @@ class VoicePipeline:
         speak: bool,
         timings: dict[str, float],
         end_of_speech: float | None = None,
+        area: str | None = None,
     ) -> PipelineResult:
         conversation = self.conversations.setdefault(cid, Conversation())
         match = self.recognizers[language].recognize(text)
@@ -355,7 +364,7 @@ class VoicePipeline:
             text=match.text,
             seconds=round(match.seconds, 5),
         )
-        plan, effective = self._resolve(match, conversation, cid)
+        plan, effective = self._resolve(match, conversation, cid, area)
         actions: tuple[ServiceAction, ...] = ()
         if plan.confirm_key is not None:
             conversation.await_confirmation(
@@ -390,7 +399,7 @@ class VoicePipeline:
         return await self._async_finish(result, speak)
 
     def _resolve(
-        self, match: IntentMatch, conversation: Conversation, cid: str
+        self, match: IntentMatch, conversation: Conversation, cid: str, area: str | None = None
     ) -> tuple[Plan, IntentMatch | None]:
         """The plan for a match, using the conversation for confirmations and follow-ups."""
         planner = Planner(self.home, self.vocabulary)
@@ -427,7 +436,7 @@ class VoicePipeline:
             if again is None:
                 return Plan(reply_key="no_context"), None
             return planner.plan(replace(again, language=match.language)), again
-        return planner.plan(match), match
+        return _plan_in_area(planner, match, area)
 
     async def _async_execute(
         self, plan: Plan, cid: str, end_of_speech: float | None, timings: dict[str, float]
@@ -560,6 +569,22 @@ class VoicePipeline:
 def _offset(seconds: float) -> int:
     """Byte offset of a stream time in 16-bit PCM."""
     return int(seconds * BYTES_PER_SECOND) & ~1
+
+
+def _plan_in_area(
+    planner: Planner, match: IntentMatch, area: str | None
+) -> tuple[Plan, IntentMatch]:
+    """A command naming no room or device acts in the speaker's room first, else as said."""
+    if area is None or "area" in match.slots or "everywhere" in match.slots or _named(match):
+        return planner.plan(match), match
+    local = replace(match, slots={**match.slots, "area": area})
+    plan = planner.plan(local)
+    if plan.actions or plan.confirm_key or plan.reply_key not in _NOTHING_THERE:
+        return plan, local
+    return planner.plan(match), match
+
+
+_NOTHING_THERE = ("no_entities", "not_found")
 
 
 def _named(match: IntentMatch | None) -> tuple[str, ...]:
