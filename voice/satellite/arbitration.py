@@ -11,10 +11,12 @@ DEFAULT_HOLDOFF = 1.5  # after a decision, late detections of the same utterance
 
 @dataclass(frozen=True, order=True)
 class WakeScore:
-    """How well a satellite heard the wake word: model probability first, then loudness."""
+    """How well a satellite heard the wake word: loudness (nearness) first, then the model's
+    probability. Every detection already passed the threshold, and probabilities of the same
+    utterance differ by chance more than by distance."""
 
-    probability: float
     energy: float
+    probability: float
 
 
 @dataclass

@@ -242,7 +242,7 @@ class SatelliteSession:
         loop = asyncio.get_running_loop()
 
         def on_wake(detection: Any) -> None:
-            score = WakeScore(round(float(detection.probability), 2), rms(bytes(self._recent)))
+            score = WakeScore(rms(bytes(self._recent)), float(detection.probability))
             run.claim = loop.create_task(self._async_claim(run, score, str(detection.model)))
 
         result: PipelineResult | None = None
@@ -283,7 +283,7 @@ class SatelliteSession:
             run.received += len(chunk)
             if run.start_stage == "asr" and run.claim is None and run.received >= _CLAIM_BYTES:
                 # The satellite woke up on its own: weigh how loud it hears the command.
-                score = WakeScore(1.0, rms(bytes(self._recent)))
+                score = WakeScore(rms(bytes(self._recent)), 1.0)
                 name = run.wake_name or "local"
                 run.claim = asyncio.get_running_loop().create_task(
                     self._async_claim(run, score, name)
