@@ -68,13 +68,10 @@ async def test_each_satellite_acts_in_its_own_room_and_answers_itself(
 async def test_wake_word_heard_by_both_answers_once_from_the_louder(
     hub_factory: Callable[..., object],
     satellite: SatelliteFactory,
-    clip: Callable[[str], Path],
-    tmp_path: Path,
+    quiet_command: tuple[Path, Path],
 ) -> None:
     hub, kitchen, bedroom = await _two_rooms(hub_factory, satellite)
-    loud = clip("hey jarvis, turn on the light")
-    quiet = tmp_path / "quiet.wav"
-    subprocess.run(["sox", str(loud), str(quiet), "vol", "0.4"], check=True)
+    loud, quiet = quiet_command
     outvoted: list[str] = []
     hub.bus.async_listen("satellite_outvoted", lambda e: outvoted.append(e.data["satellite"]))
 
@@ -87,6 +84,15 @@ async def test_wake_word_heard_by_both_answers_once_from_the_louder(
     assert bedroom_session is not None and outvoted == [bedroom_session.key]
     assert not _is_on(hub, "light.bedroom_light")
     assert bedroom.played() == []
+
+
+@pytest.fixture
+def quiet_command(clip: Callable[[str], Path], tmp_path: Path) -> tuple[Path, Path]:
+    """The same command loud (near) and at 40% (across the house)."""
+    loud = clip("hey jarvis, turn on the light")
+    quiet = tmp_path / "quiet.wav"
+    subprocess.run(["sox", str(loud), str(quiet), "vol", "0.4"], check=True)
+    return loud, quiet
 
 
 async def test_announce_needs_a_connected_target(
