@@ -31,8 +31,11 @@ async def test_hub_restart_then_satellite_restart_link_comes_back(
     home = tmp_path / "home"
     hub: Hub = await hub_factory(config_dir=home, demo=DEMO, voice={}, satellites=config)  # type: ignore[misc]
     first = await wait_until(lambda: session_of(hub, sat), 60, "attached")
-    device = hub.registry.devices.find_by_identifier((IDENTIFIER_DOMAIN, first.key))
-    assert device is not None
+    device = await wait_until(
+        lambda: hub.registry.devices.find_by_identifier((IDENTIFIER_DOMAIN, first.key)),
+        10,
+        "the satellite's device",
+    )
     await hub.async_stop()
 
     hub = await hub_factory(config_dir=home, demo=DEMO, voice={}, satellites=config)  # type: ignore[misc]

@@ -30,8 +30,12 @@ async def test_discovered_attached_command_changes_home_reply_played(
     )
     session = await wait_until(lambda: session_of(hub, sat), 60, "satellite found over zeroconf")
     assert session.key == sat.zeroconf_name  # found by its announcement, not configured
-    device = hub.registry.devices.find_by_identifier((IDENTIFIER_DOMAIN, session.key))
-    assert device is not None and device.name == "kitchen" and device.area_id == "kitchen"
+    device = await wait_until(
+        lambda: hub.registry.devices.find_by_identifier((IDENTIFIER_DOMAIN, session.key)),
+        10,
+        "the satellite's device",
+    )
+    assert device.name == "kitchen" and device.area_id == "kitchen"
     await wait_until(lambda: _is_on(hub, "binary_sensor.kitchen_online"), 10, "online")
 
     sat.say(clip("hey jarvis, turn on the light"))
