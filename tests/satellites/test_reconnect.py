@@ -51,7 +51,7 @@ async def test_hub_restart_then_satellite_restart_link_comes_back(
     await wait_until(lambda: _state(hub, "binary_sensor.kitchen_online") == "off", 30, "offline")
     await sat.async_start()
     await wait_until(lambda: session_of(hub, sat), 60, "attached after the satellite restarted")
-    assert _state(hub, "binary_sensor.kitchen_online") == "on"
+    await wait_until(lambda: _state(hub, "binary_sensor.kitchen_online") == "on", 10, "online")
     sat.say(clip("hey jarvis, turn off the light"))
     await wait_until(
         lambda: _state(hub, "light.kitchen_light") == "off", 60, "command after satellite restart"

@@ -69,6 +69,8 @@ class SatellitesIntegration(Integration):
             timing=LinkTiming(
                 backoff_max=cfg.get("reconnect_max", 30.0),
                 ping_interval=cfg.get("ping_interval", 2.0),
+                # Floor: a decode holding the GIL can stall the loop for a second.
+                ping_timeout=max(3 * cfg.get("ping_interval", 2.0), 5.0),
             ),
         )
         pipeline = self.hub.data["voice"]

@@ -324,8 +324,16 @@ class SatelliteSession:
         except (ConnectionError, OSError) as err:
             _LOGGER.info("satellite %s left before the reply: %s", self.key, err)
 
+    def _info_snd_format(self) -> tuple[int, int, int] | None:
+        """The speaker format a newer satellite lists in its `info` (wyoming 1.5+)."""
+        for program in getattr(self.info, "snd", None) or ():
+            fmt = getattr(program, "snd_format", None)
+            if fmt is not None:
+                return (int(fmt.rate), int(fmt.width), int(fmt.channels))
+        return None
+
     async def _async_play(self, audio: Audio, fmt: tuple[int, int, int] | None) -> None:
-        rate, width, channels = fmt or (RATE, WIDTH, 1)
+        rate, width, channels = fmt or self._info_snd_format() or (RATE, WIDTH, 1)
         converter = AudioChunkConverter(rate=rate, width=width, channels=channels)
         async with self._speak_lock:
             self._played.clear()
