@@ -105,3 +105,30 @@ async def test_a_wyoming_service_is_not_taken_for_a_satellite(
         assert "run-satellite" not in service.types()
     finally:
         await service.async_stop()
+
+
+async def test_rules_announce_and_speak_on_a_satellite(
+    hub_factory: Callable[..., object], peer: PeerSatellite, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "rules.yaml").write_text(
+        "- id: dinner\n"
+        "  triggers: [{platform: event, event_type: dinner_ready}]\n"
+        "  actions:\n"
+        "    - service: voice.announce\n"
+        "      data: {text: dinner is ready, area: kitchen}\n"
+        "    - speak: {text: wash your hands, satellite: office}\n",
+        encoding="utf-8",
+    )
+    hub: Hub = await hub_factory(  # type: ignore[misc]
+        config_dir=home,
+        demo=DEMO,
+        voice={},
+        rules={},
+        satellites={"discovery": False, "hosts": [f"127.0.0.1:{peer.port}"]},
+    )
+    await wait_until(lambda: "run-satellite" in peer.types(), 30, "run-satellite")
+    hub.bus.async_fire("dinner_ready", {})
+    await wait_until(lambda: len(peer.of("audio-stop")) == 2, 60, "both played on the satellite")
+    assert [e.data["text"] for e in peer.of("synthesize")] == ["dinner is ready"]

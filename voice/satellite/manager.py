@@ -182,7 +182,8 @@ class SatelliteManager:
         return dict(zip(keys, results, strict=True))
 
     def _names(self, key: str) -> set[str]:
-        names = {key.lower(), self.sessions[key].name.lower()}
+        session = self.sessions[key]
+        names = {key.lower(), session.name.lower(), session.conversation_id}
         device = self.hub.registry.devices.find_by_identifier((IDENTIFIER_DOMAIN, key))
         if device is not None:
             names |= {device.id, device.display_name.lower()}
