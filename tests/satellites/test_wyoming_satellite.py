@@ -45,3 +45,8 @@ async def test_discovered_attached_command_changes_home_reply_played(
     assert played[0]["bytes"] > BYTES_PER_SECOND // 2  # over half a second of spoken reply
     last_heard = hub.states.get("sensor.kitchen_last_heard")
     assert last_heard is not None and last_heard.state not in ("unknown", "unavailable")
+
+    # The next command right after the reply: the hub listens again at once.
+    sat.say(clip("hey jarvis, turn off the light"))
+    await wait_until(lambda: not _is_on(hub, "light.kitchen_light"), 60, "kitchen light off")
+    await wait_until(lambda: len(sat.played()) == 2, 60, "the second reply")

@@ -226,6 +226,7 @@ class SatelliteSession:
             run.queue.put_nowait(pcm)
 
     def _start_run(self, run: _Run) -> None:
+        _LOGGER.debug("satellite %s: pipeline run from %s", self.key, run.start_stage)
         self._end_run()
         self._run = run
         run.task = self._spawn(self._async_run(run))
@@ -262,6 +263,7 @@ class SatelliteSession:
         except Exception:  # a failed run must not take the satellite down with it
             _LOGGER.exception("satellite %s: pipeline failed", self.key)
             await self._async_error("the voice pipeline failed", "pipeline-failed")
+        _LOGGER.debug("satellite %s: run ended (%s)", self.key, result and result.error)
         if run.detached:
             return
         if result is not None:
@@ -320,7 +322,9 @@ class SatelliteSession:
             if result.reply:
                 await self._async_send(Synthesize(text=result.reply).event())
             if result.reply_audio is not None and run.end_stage == "tts":
-                await self._async_play(result.reply_audio, run.snd_format)
+                # A satellite streaming to the hub's wake word is listened to again at once (a
+                # command may follow the reply); others are answered when they have played it.
+                await self._async_play(result.reply_audio, run.snd_format, wait=not run.restart)
         except (ConnectionError, OSError) as err:
             _LOGGER.info("satellite %s left before the reply: %s", self.key, err)
 
@@ -332,7 +336,9 @@ class SatelliteSession:
                 return (int(fmt.rate), int(fmt.width), int(fmt.channels))
         return None
 
-    async def _async_play(self, audio: Audio, fmt: tuple[int, int, int] | None) -> None:
+    async def _async_play(
+        self, audio: Audio, fmt: tuple[int, int, int] | None, *, wait: bool = True
+    ) -> None:
         rate, width, channels = fmt or self._info_snd_format() or (RATE, WIDTH, 1)
         converter = AudioChunkConverter(rate=rate, width=width, channels=channels)
         async with self._speak_lock:
@@ -349,6 +355,8 @@ class SatelliteSession:
                 await self._async_send(chunk.event())
                 timestamp += chunk.milliseconds
             await self._async_send(AudioStop(timestamp=timestamp).event())
+            if not wait:
+                return
             left = audio.seconds - (time.monotonic() - started) + _PLAYED_GRACE
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._played.wait(), max(left, _PLAYED_GRACE))
