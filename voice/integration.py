@@ -15,6 +15,7 @@ from .settings import CONFIG_SCHEMA, VoiceSettings
 from .wyoming_server import WyomingServer
 
 DATA_KEY = "voice"
+SATELLITES_KEY = "satellites"  # voice.satellite.manager.DOMAIN, set when satellites run
 
 PROCESS_TEXT_SCHEMA = Schema(
     {
@@ -101,19 +102,37 @@ class VoiceIntegration(Integration):
 
     async def _say(self, call: ServiceCall) -> dict[str, Any]:
         satellite = call.data.get("satellite")
-        if satellite is not None and satellite not in self._satellites():
+        if satellite is not None and not self._known(satellite):
             raise self._not_connected(satellite)  # before spending time on speech
         audio = await self.pipeline.async_say(call.data["text"], call.data.get("language"))
         out: dict[str, Any] = {"seconds": round(audio.seconds, 3)}
         if satellite is None:
             out["wav"] = base64.b64encode(audio.to_wav()).decode()
             return out
-        if self.wyoming is None or not await self.wyoming.async_announce(satellite, audio):
+        if not await self._async_play_on(satellite, audio):
             raise self._not_connected(satellite)  # it left while the speech was synthesised
         return {**out, "satellite": satellite}
 
     def _satellites(self) -> list[str]:
-        return sorted(self.wyoming.satellites()) if self.wyoming is not None else []
+        names = set(self.wyoming.satellites()) if self.wyoming is not None else set()
+        manager = self.hub.data.get(SATELLITES_KEY)  # satellites the hub dialled (Wyoming)
+        if manager is not None:
+            names |= {manager.sessions[k].name for k in manager.targets()}
+        return sorted(names)
+
+    def _known(self, satellite: str) -> bool:
+        manager = self.hub.data.get(SATELLITES_KEY)
+        if manager is not None and manager.targets(satellite):
+            return True
+        return self.wyoming is not None and satellite in self.wyoming.satellites()
+
+    async def _async_play_on(self, satellite: str, audio: Any) -> bool:
+        manager = self.hub.data.get(SATELLITES_KEY)
+        keys = manager.targets(satellite) if manager is not None else []
+        if manager is not None and keys:
+            results = await manager.async_announce(keys[:1], audio)
+            return all(err is None for err in results.values())
+        return self.wyoming is not None and await self.wyoming.async_announce(satellite, audio)
 
     def _not_connected(self, name: str) -> DeviceUnavailable:
         where = ", ".join(self._satellites()) or "none"

@@ -251,6 +251,7 @@ class VoicePipeline:
         speak: bool = True,
         on_wake: Callable[[WakeDetection], Any] | None = None,
         context: Context | None = None,
+        area_id: str | None = None,
     ) -> PipelineResult:
         """Listen to a live stream of 16 kHz 16-bit mono PCM chunks until one command is heard.
 
@@ -334,6 +335,7 @@ class VoicePipeline:
             end_of_speech=end_of_speech,
             context=context,
             spoken=True,
+            area_id=area_id,
         )
         return replace(result, wake=listener.wake, confidence=transcript.confidence)
 

@@ -7,7 +7,7 @@ import asyncio
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from hub.context import Context
@@ -35,6 +35,10 @@ class Timer:
         return max(0.0, self.ends_at - now)
 
 
+TimerChange = Literal["started", "updated", "cancelled", "finished"]
+TimerListener = Callable[[TimerChange, "Timer"], None]
+
+
 class Timers:
     """Timers on the event loop's clock; finished timers call `on_finished(timer)`."""
 
@@ -42,6 +46,12 @@ class Timers:
         self._timers: dict[int, Timer] = {}
         self._ids = itertools.count(1)
         self._on_finished = on_finished
+        self._listeners: list[TimerListener] = []
+
+    def listen(self, listener: TimerListener) -> Callable[[], None]:
+        """Hear every start, cancel and finish (satellites show timers); returns an unsubscribe."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
 
     def start(
         self,
@@ -56,6 +66,7 @@ class Timers:
         timer = Timer(next(self._ids), conversation_id, seconds, name, area_id, command, context)
         self._timers[timer.id] = timer
         self._schedule(timer, seconds)
+        self._tell("started", timer)
         return timer
 
     def find(
@@ -81,7 +92,8 @@ class Timers:
     def cancel(self, timer: Timer) -> None:
         if timer.handle is not None:
             timer.handle.cancel()
-        self._timers.pop(timer.id, None)
+        if self._timers.pop(timer.id, None) is not None:
+            self._tell("cancelled", timer)
 
     def pause(self, timer: Timer) -> None:
         if timer.left_when_paused is None:
@@ -89,21 +101,24 @@ class Timers:
             if timer.handle is not None:
                 timer.handle.cancel()
                 timer.handle = None
+            self._tell("updated", timer)
 
     def unpause(self, timer: Timer) -> None:
         if timer.left_when_paused is not None:
             left, timer.left_when_paused = timer.left_when_paused, None
             self._schedule(timer, left)
+            self._tell("updated", timer)
 
     def add(self, timer: Timer, seconds: float) -> None:
         """Add (or with a negative number remove) time."""
         left = max(0.0, timer.remaining(self._now()) + seconds)
         if timer.left_when_paused is not None:
             timer.left_when_paused = left
-            return
-        if timer.handle is not None:
-            timer.handle.cancel()
-        self._schedule(timer, left)
+        else:
+            if timer.handle is not None:
+                timer.handle.cancel()
+            self._schedule(timer, left)
+        self._tell("updated", timer)
 
     def remaining(self, timer: Timer) -> float:
         return timer.remaining(self._now())
@@ -124,6 +139,11 @@ class Timers:
         timer = self._timers.pop(timer_id, None)
         if timer is not None:
             self._on_finished(timer)
+            self._tell("finished", timer)
+
+    def _tell(self, change: TimerChange, timer: Timer) -> None:
+        for listener in list(self._listeners):
+            listener(change, timer)
 
 
 def async_apply(

@@ -1,0 +1,1 @@
+"""Wyoming voice satellites: the hub dials out to them, as in the Wyoming ecosystem."""
