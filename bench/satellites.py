@@ -32,10 +32,10 @@ from voice.events import EVENT_VOICE_ACTION
 
 # Satellite name, room, command (a room-less command where the room has a light).
 ROOMS = (
-    ("kitchen", "Kitchen", "hey jarvis, turn on the light"),
-    ("bedroom", "Bedroom", "hey jarvis, turn on the light"),
-    ("living", "Living Room", "hey jarvis, turn on the lights"),
-    ("hall", "Hallway", "hey jarvis, turn on the coffee maker"),
+    ("kitchen", "Kitchen", "okay nabu, turn on the light"),
+    ("bedroom", "Bedroom", "okay nabu, turn on the light"),
+    ("living", "Living Room", "okay nabu, turn on the lights"),
+    ("hall", "Hallway", "okay nabu, turn on the coffee maker"),
 )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from .home import EntityView, HomeView
 from .recognizer import IntentMatch
 from .replies import join_names, reply, state_name
-from .vocabulary import HomeVocabulary
+from .vocabulary import DOMAIN_LISTS, HomeVocabulary
 
 ONOFF_DOMAINS = ("light", "switch", "fan")
 NAMED_ONOFF = ("light", "switch", "fan", "climate", "cover", "lock", "button", "vacuum")
@@ -136,6 +136,11 @@ class Planner:
     ) -> Targets:
         """Entities a command addresses: a named entity (narrowed by room/floor when the name
         is shared), or every entity of the domains/device class in a room, floor or home."""
+        if name_slot not in slots:
+            # Hearth's speech grammar names entities per domain ({light_name}); HA's uses {name}.
+            name_slot = next(
+                (k for d in domains for k in DOMAIN_LISTS.get(d, ()) if k in slots), name_slot
+            )
         wanted = _domains(slots, domains)
         area, floor = slots.get("area"), slots.get("floor")
         device_class = slots.get("device_class")
@@ -154,12 +159,22 @@ class Planner:
         if area is None and floor is None and not everywhere:
             found = [v for d in wanted for v in self.home.entities(d)]
             found = _of_class(found, device_class)
+            if len(found) > 1 and self._match.context_area:
+                # A roomless command from a satellite means the satellite's room, if it has any.
+                found = [v for v in found if v.area_id == self._match.context_area] or found
             if len(found) == 1:
                 return Targets((found[0].entity_id,))
             if not found:
                 return Targets(problem=Plan(reply_key="none_of_kind"))
             if any(d in NAMED_ONLY for d in wanted) or (len(wanted) > 1 and device_class is None):
                 return Targets(problem=self._ambiguous(found, language))
+            if self._match.context_area and all(
+                v.area_id == self._match.context_area for v in found
+            ):
+                return Targets(tuple(v.entity_id for v in found))
+            # Several in the home and no room said: a guess across the house would be a wrong
+            # action as often as not ("everywhere"/"all" sentences say so explicitly).
+            return Targets(problem=self._ambiguous(found, language))
         views = [
             v
             for d in wanted

@@ -11,6 +11,7 @@ import hmac
 import logging
 import os
 import secrets
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -85,10 +86,22 @@ class Onboarding:
 
 
 def create_private(path: Path) -> None:
-    """Create a file readable only by its owner (0600), or tighten an existing one."""
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    """Create an empty SQLite database readable only by its owner (0600), or tighten an
+    existing file. (A 0-byte file would read as a truncated, damaged database.)"""
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        os.chmod(path, 0o600)
+        return
     os.close(fd)
-    os.chmod(path, 0o600)
+    conn = sqlite3.connect(path)
+    try:
+        # Any schema change writes SQLite's header into the file, in place (mode kept).
+        conn.execute("CREATE TABLE hearth_new_file (x)")
+        conn.execute("DROP TABLE hearth_new_file")
+        conn.commit()
+    finally:
+        conn.close()
 
 
 def write_secret(path: Path, text: str) -> None:

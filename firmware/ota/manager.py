@@ -102,6 +102,7 @@ class OtaManager:
                 self._async_handle_update,
                 UPDATE_SCHEMA,
                 description="Install a stored, hub-signed firmware image on a Hearth device",
+                access="admin",
                 risky=True,
             )
         )

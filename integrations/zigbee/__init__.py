@@ -164,6 +164,8 @@ class ZigbeeIntegration(Integration):
                 # The device comes as a target: the core takes device_id out of the data.
                 target=True,
                 description="Update Zigbee devices (target device_id) from the OTA image folder",
+                access="admin",
+                risky=True,
             )
         )
         self._unregister.append(
@@ -172,6 +174,7 @@ class ZigbeeIntegration(Integration):
                 "backup",
                 self._async_service_backup,
                 description="Back up the network settings and keys now",
+                access="admin",
             )
         )
 

@@ -48,7 +48,7 @@ class PeerSatellite:
 
     async def async_speak(self, pcm: bytes, snd_rate: int = 22050) -> None:
         """Local wake word: detection, run-pipeline from ASR, then the command's audio."""
-        await self._send(Detection(name="hey_jarvis").event())
+        await self._send(Detection(name="okay_nabu").event())
         await self._send(
             Event(
                 "run-pipeline",

@@ -42,7 +42,7 @@ async def test_hub_restart_then_satellite_restart_link_comes_back(
     await wait_until(lambda: session_of(hub, sat), 60, "attached to the restarted hub")
     again = hub.registry.devices.find_by_identifier((IDENTIFIER_DOMAIN, first.key))
     assert again is not None and again.id == device.id  # the same device, not a new one
-    sat.say(clip("hey jarvis, turn on the light"))
+    sat.say(clip("okay nabu, turn on the light"))
     await wait_until(
         lambda: _state(hub, "light.kitchen_light") == "on", 60, "command after hub restart"
     )
@@ -52,7 +52,7 @@ async def test_hub_restart_then_satellite_restart_link_comes_back(
     await sat.async_start()
     await wait_until(lambda: session_of(hub, sat), 60, "attached after the satellite restarted")
     await wait_until(lambda: _state(hub, "binary_sensor.kitchen_online") == "on", 10, "online")
-    sat.say(clip("hey jarvis, turn off the light"))
+    sat.say(clip("okay nabu, turn off the light"))
     await wait_until(
         lambda: _state(hub, "light.kitchen_light") == "off", 60, "command after satellite restart"
     )
@@ -90,7 +90,7 @@ async def test_muted_satellite_is_not_heard(
         "switch", "turn_on", {}, target={"entity_id": "switch.kitchen_mute"}
     )
 
-    ignored = clip("hey jarvis, turn on the light")
+    ignored = clip("okay nabu, turn on the light")
     sat.say(ignored)
     await wait_until(sat.spoken, 30, "the muted satellite's microphone spoke")
     with wave.open(str(ignored), "rb") as wav:
@@ -100,7 +100,7 @@ async def test_muted_satellite_is_not_heard(
         "switch", "turn_off", {}, target={"entity_id": "switch.kitchen_mute"}
     )
 
-    sat.say(clip("hey jarvis, turn on the coffee maker"))
+    sat.say(clip("okay nabu, turn on the coffee maker"))
     await wait_until(lambda: _state(hub, "switch.coffee_maker") == "on", 60, "heard once unmuted")
     assert _state(hub, "light.kitchen_light") == "off"  # the muted command never ran
     played = await wait_until(sat.played, 60, "the reply to the unmuted command")

@@ -42,7 +42,7 @@ async def test_each_satellite_acts_in_its_own_room_and_answers_itself(
     clip: Callable[[str], Path],
 ) -> None:
     hub, kitchen, bedroom = await _two_rooms(hub_factory, satellite)
-    command = clip("hey jarvis, turn on the light")
+    command = clip("okay nabu, turn on the light")
 
     bedroom.say(command)
     await wait_until(lambda: _is_on(hub, "light.bedroom_light"), 60, "bedroom light on")
@@ -89,7 +89,7 @@ async def test_wake_word_heard_by_both_answers_once_from_the_louder(
 @pytest.fixture
 def quiet_command(clip: Callable[[str], Path], tmp_path: Path) -> tuple[Path, Path]:
     """The same command loud (near) and at 40% (across the house)."""
-    loud = clip("hey jarvis, turn on the light")
+    loud = clip("okay nabu, turn on the light")
     quiet = tmp_path / "quiet.wav"
     subprocess.run(["sox", str(loud), str(quiet), "vol", "0.4"], check=True)
     return loud, quiet

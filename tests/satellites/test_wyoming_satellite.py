@@ -38,7 +38,7 @@ async def test_discovered_attached_command_changes_home_reply_played(
     assert device.name == "kitchen" and device.area_id == "kitchen"
     await wait_until(lambda: _is_on(hub, "binary_sensor.kitchen_online"), 10, "online")
 
-    sat.say(clip("hey jarvis, turn on the light"))
+    sat.say(clip("okay nabu, turn on the light"))
     await wait_until(lambda: _is_on(hub, "light.kitchen_light"), 60, "kitchen light on")
     assert not _is_on(hub, "light.bedroom_light")  # no room said: the satellite's room
     played = await wait_until(sat.played, 60, "reply played by the satellite's speaker")
@@ -47,6 +47,6 @@ async def test_discovered_attached_command_changes_home_reply_played(
     assert last_heard is not None and last_heard.state not in ("unknown", "unavailable")
 
     # The next command right after the reply: the hub listens again at once.
-    sat.say(clip("hey jarvis, turn off the light"))
+    sat.say(clip("okay nabu, turn off the light"))
     await wait_until(lambda: not _is_on(hub, "light.kitchen_light"), 60, "kitchen light off")
     await wait_until(lambda: len(sat.played()) == 2, 60, "the second reply")

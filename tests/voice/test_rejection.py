@@ -12,9 +12,10 @@ from voice.pipeline import VoicePipeline
 
 from .corpus import OUT_OF_GRAMMAR, voice_for
 
-# The closest command to this clip is "please dim bedroom to eight", at a normal speaking
-# rate: the rejection step misses it (see bench/voice.py for the measured rejection rate).
-MISSED = {"play some jazz music": "forced into 'please dim bedroom to eight'"}
+# Clips the rejection step is known to miss (strict: one that starts passing must leave the
+# list). "play some jazz music" left it when the satellites' "in here" sentences joined the
+# speech grammar; bench/voice.py measures the rejection rate on clips nobody tuned on.
+MISSED: dict[str, str] = {}
 
 
 def _snapshot(pipeline: VoicePipeline) -> dict[str, Any]:

@@ -50,7 +50,12 @@ async def full_site(site_factory: SiteFactory) -> Any:
     from integrations.zigbee.sim.radio import forget_stick
 
     stick = f"sim://authz-{os.getpid()}"
-    site = await site_factory(rules={}, voice={}, zigbee={"radio": "sim", "device": stick})
+    site = await site_factory(
+        rules={},
+        voice={},
+        satellites={"discovery": False},
+        zigbee={"radio": "sim", "device": stick},
+    )
     try:
         yield site
     finally:
@@ -58,9 +63,12 @@ async def full_site(site_factory: SiteFactory) -> Any:
 
 
 async def test_every_service_for_every_role_over_rest_and_websocket(
-    full_site: Site, http: aiohttp.ClientSession
+    full_site: Site, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
 ) -> None:
     site = full_site
+    # Every service says who may call it: none falls back to admin-only by omission.
+    undeclared = [r.getMessage() for r in caplog.get_records("setup") if "declares no" in r.message]
+    assert undeclared == []
     services = site.hub.services.all()
     names = {f"{s.domain}.{s.service}" for s in services}
     # The ones the issue was about are among them, and none is open to everyone by accident.
@@ -111,7 +119,8 @@ async def test_every_service_for_every_role_over_rest_and_websocket(
     access = {f"{s.domain}.{s.service}": needed_role(s.access, s.risky) for s in services}
     for name in ("rules.turn_off", "rules.reload", "rules.trigger", "demo.reset", "notify.send"):
         assert access[name] == "admin", name
-    assert access["zigbee.backup"] == "admin"  # declared nothing: least privilege
+    assert access["zigbee.backup"] == "admin" and access["zigbee.update_firmware"] == "admin"
+    assert access["voice.announce"] == "member"
     assert access["lock.unlock"] == "member" and access["light.turn_on"] == "guest"
     for ws in sockets.values():
         await ws.close()

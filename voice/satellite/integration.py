@@ -83,6 +83,8 @@ class SatellitesIntegration(Integration):
             self._announce,
             ANNOUNCE_SCHEMA,
             description="Say a text or play a recording on one satellite, a room, or all",
+            # Like voice.say: members speak in the home; guests do not.
+            access="member",
         )
 
     async def async_teardown(self) -> None:
