@@ -218,7 +218,8 @@ class Hub:
 
     async def _async_setup_integrations(self) -> None:
         configured = list(self.config.integrations)
-        available = self.loader.available()
+        # Finding and importing integrations reads many files: never on the loop.
+        available = await self.async_add_executor_job(self.loader.available)
         for domain in configured:
             if domain not in available:
                 known = ", ".join(sorted(available))
@@ -227,7 +228,7 @@ class Hub:
                     str(self.config.file),
                     self.config.section_line(domain),
                 )
-        plan = self.loader.resolve(configured)
+        plan = await self.async_add_executor_job(self.loader.resolve, configured)
         for domain, reason in plan.failed.items():
             self.failed_integrations[domain] = reason
             _LOGGER.error("Integration %s cannot be set up: %s", domain, reason)
