@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+from .backups import Backups
 from .bus import EventBus
 from .clock import Clock
 from .config import HubConfig, validate_section
@@ -31,7 +32,6 @@ __all__ = ["Hub"]
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
 SETUP_TIMEOUT = 60.0
-BACKUP_INTERVAL = 86400.0
 
 
 class Hub:
@@ -60,6 +60,9 @@ class Hub:
             entity_risky=self.entities.is_risky,
         )
         self.registry = Registry(self.bus, self.config_dir / "registry.db")
+        # Stores register their daily rolling backup here (the web adds auth.db, MQTT its keys).
+        self.backups = Backups(self.clock)
+        self.backups.register("registry.db", lambda: self.registry.database.async_backup("daily"))
         self.recorder: Recorder | None = None
         if record:
             self.recorder = Recorder(
@@ -82,7 +85,6 @@ class Hub:
         self.started_at: float | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopped = asyncio.Event()
-        self._cancel_backup: Callable[[], None] | None = None
         # Stores found damaged at start (integrations add theirs); the user is told of each.
         self.recoveries: list[Recovery] = []
 
@@ -97,7 +99,7 @@ class Hub:
             await self._async_start_recorder(self.recorder)
         self.entities.register_services()
         self.notifications.register_services(self.services)
-        self._cancel_backup = self.clock.async_call_later(BACKUP_INTERVAL, self._backup_due)
+        self.backups.async_start(lambda job: self.async_create_task(job, name="daily-backup"))
         self.bus.async_fire(EVENT_HUB_START)
         await self._async_setup_integrations()
         await self._async_notify_damaged()
@@ -120,9 +122,7 @@ class Hub:
             await self._stopped.wait()
             return
         self.state = "stopping"
-        if self._cancel_backup is not None:
-            self._cancel_backup()
-            self._cancel_backup = None
+        self.backups.async_stop()
         self.bus.async_fire(EVENT_HUB_STOP)
         for domain in reversed(list(self.integrations)):
             try:
@@ -200,16 +200,6 @@ class Hub:
                 "Damaged file kept aside",
                 f"damaged:{name}",
             )
-
-    def _backup_due(self) -> None:
-        self._cancel_backup = self.clock.async_call_later(BACKUP_INTERVAL, self._backup_due)
-        self.async_create_task(self._async_backup(), name="daily-backup")
-
-    async def _async_backup(self) -> None:
-        try:
-            await self.registry.database.async_backup("daily")
-        except Exception:
-            _LOGGER.exception("Daily backup of the registry failed")
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)

@@ -22,6 +22,7 @@ __all__ = [
     "Recovery",
     "backup_due",
     "backup_file",
+    "backup_json_file",
     "backups_of",
     "latest_backup",
     "protect_json_file",
@@ -146,6 +147,16 @@ def backup_file(path: Path, why: str, keep: int = KEEP_BACKUPS) -> Path | None:
     for old in backups_of(path)[keep:]:
         old.unlink(missing_ok=True)
     return target
+
+
+def backup_json_file(path: Path, why: str = "daily") -> Path | None:
+    """Back up a JSON store only while it reads back whole (a damaged one would push out a good
+    copy); None when it is missing or unreadable (blocking)."""
+    try:
+        read_json(path)
+    except (OSError, ValueError):
+        return None
+    return backup_file(path, why)
 
 
 def protect_json_file(path: Path) -> Recovery | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -107,6 +108,7 @@ class WebServer:
         self._mdns: MdnsAnnouncer | None = None
         self._mdns_task: asyncio.Task[None] | None = None
         self._unlisten: Any = None
+        self._stop_backups: Callable[[], None] | None = None
 
     async def async_start(self) -> None:
         """Open the auth store and start serving."""
@@ -114,6 +116,9 @@ class WebServer:
         await self.hub.async_add_executor_job(self.onboarding.inspect)
         await self.hub.async_add_executor_job(create_private, path)
         await self.store.async_open()
+        self._stop_backups = self.hub.backups.register(
+            AUTH_DB, lambda: self.store.database.async_backup("daily")
+        )
         await self.onboarding.async_prepare(self.store)
         self._unlisten = self.store.add_listener(self._on_auth_change)
         # Every service call made for a user runs with that user's current role.
@@ -159,6 +164,9 @@ class WebServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._stop_backups is not None:
+            self._stop_backups()
+            self._stop_backups = None
         await self.store.async_close()
 
     def build_app(self) -> web.Application:

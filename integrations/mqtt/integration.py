@@ -5,16 +5,18 @@ from __future__ import annotations
 import importlib
 import logging
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any, ClassVar
 
 from hub.errors import IntegrationError
 from hub.integration import Integration, Manifest, PairingProgress, PairingRequest
-from hub.safefile import protect_json_file
+from hub.safefile import backup_json_file, protect_json_file
 from hub.schema import Field, Schema
 from integrations.zeroconf.advertise import lan_addresses
 
 from .accounts import (
+    ACCOUNTS_FILE,
     RELOAD_TOPIC,
     ROLE_HUB,
     Account,
@@ -119,6 +121,7 @@ class MqttIntegration(Integration):
         config = self.config
         self.embedded: EmbeddedBroker | None = None
         self.accounts = AccountStore(self.hub.config_dir)
+        self._stop_backups: list[Callable[[], None]] = []
         self.credentials: BrokerCredentials | None = None
         self.discovery: DiscoveryManager | None = None
         self.stream: StateStream | None = None
@@ -186,18 +189,27 @@ class MqttIntegration(Integration):
         return LanListener(self.config["lan_host"], self.config["lan_port"], tls)
 
     async def _async_protect_credentials(self) -> None:
-        """A damaged credentials file is kept aside and restored from backup, never silently
-        replaced: new credentials would lock out every paired appliance."""
-        path = self.hub.config_dir / CREDENTIALS_FILE
-        recovery = await self.hub.async_add_executor_job(protect_json_file, path)
-        if recovery is not None:
-            self.hub.recoveries.append(recovery)
-        if recovery is not None and recovery.restored_from is None:
-            _LOGGER.error(
-                "No backup of %s: new broker credentials are generated and paired appliances "
-                "must be paired again",
-                path.name,
-            )
+        """A damaged credentials or accounts file is kept aside and restored from backup, never
+        silently replaced: new credentials would lock out every paired appliance."""
+        for name, consequence in (
+            (CREDENTIALS_FILE, "new broker credentials are generated"),
+            (ACCOUNTS_FILE, "the appliances' broker accounts are gone"),
+        ):
+            path = self.hub.config_dir / name
+            recovery = await self.hub.async_add_executor_job(protect_json_file, path)
+            if recovery is not None:
+                self.hub.recoveries.append(recovery)
+            if recovery is not None and recovery.restored_from is None:
+                _LOGGER.error(
+                    "No backup of %s: %s and paired appliances must be paired again",
+                    path.name,
+                    consequence,
+                )
+            # Kept daily while the hub runs, not only when it starts.
+            self._stop_backups.append(self.hub.backups.register(name, self._backup_job(path)))
+
+    def _backup_job(self, path: Path) -> Callable[[], Awaitable[object]]:
+        return lambda: self.hub.async_add_executor_job(backup_json_file, path, "daily")
 
     async def _async_setup_client(
         self,
@@ -286,6 +298,9 @@ class MqttIntegration(Integration):
             self.ota = None
 
     async def async_teardown(self) -> None:
+        for stop in self._stop_backups:
+            stop()
+        self._stop_backups.clear()
         if self.ota is not None:
             await self.ota.async_teardown()
         if self.stream is not None:
