@@ -1,0 +1,5 @@
+"""ESPHome voice devices (Home Assistant Voice PE, Linux-Voice-Assistant) over the native API."""
+
+from .integration import INTEGRATION
+
+__all__ = ["INTEGRATION"]
