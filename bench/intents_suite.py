@@ -5,6 +5,10 @@ floors, areas, entities and the satellite's area; every file gets that home in a
 every sentence goes through Hearth's recogniser and planner. A sentence is right when Hearth's
 intent and resolved slots equal the file's, and the plan acts (or answers) without refusing.
 Files are split in halves by a stable hash of their path: tune on dev, report test.
+Separately, Hearth's reply to each sentence is compared with the test's `response:` (what HA
+says); that column never changes right/wrong. Timer replies come from a scratch timer list
+(the file's running timers are not recreated), other replies from the plan as the pipeline
+would speak them after every action succeeded.
 
 Run: .venv/bin/python bench/intents_suite.py [--repo PATH] [--lang en zh-CN ...] [--show wrong]
 PATH is a checkout of OHF-Voice/intents or its bare git directory (never committed here).
@@ -40,7 +44,9 @@ from voice.actions import Plan, Planner
 from voice.library import SUPPORTED_INTENTS
 from voice.pipeline import VoicePipeline
 from voice.recognizer import IntentMatch
+from voice.replies import reply
 from voice.settings import VoiceSettings
+from voice.timers import async_apply
 
 DEFAULT_REPO = Path("/work/.mirror/OHF-Voice+intents/repo")
 LANGS = ("en", "zh-CN", "zh-TW", "zh-HK")
@@ -94,6 +100,10 @@ class Tally:
     wrong_action: int = 0
     refused: int = 0
     out_of_scope: int = 0  # about a domain Hearth lacks (scenes, scripts, valves, people)
+    response_total: int = 0  # sentences whose test gives HA's reply
+    response_same: int = 0  # of those: Hearth's reply is the same text
+    response_found: int = 0  # of those: understood right and the home had what was asked
+    response_found_same: int = 0
 
     @property
     def total(self) -> int:
@@ -106,6 +116,10 @@ class Tally:
         self.wrong_action += other.wrong_action
         self.refused += other.refused
         self.out_of_scope += other.out_of_scope
+        self.response_total += other.response_total
+        self.response_same += other.response_same
+        self.response_found += other.response_found
+        self.response_found_same += other.response_found_same
 
 
 @dataclass(frozen=True)
@@ -179,7 +193,9 @@ def _entity_class(domain: str) -> type[Entity]:
                 spec["name"],
                 device_class=attrs.get("device_class"),
             )
-            self._state = spec.get("state")
+            state = spec.get("state")
+            # {in: "開啟", out: "on"}: the state is `out`; `in` is how HA's test names it.
+            self._state = state.get("out") if isinstance(state, dict) else state
             self._attrs = attrs
 
         @property
@@ -216,6 +232,11 @@ async def build_home(hub: Hub, spec: dict[str, Any]) -> tuple[str | None, list[s
         area_ids[area_spec["name"]] = area.id
         if area_spec.get("context_area"):
             context_area = area.id
+    for ent_spec in spec.get("entities") or []:
+        # Some files place an entity in an area they do not list: it exists all the same.
+        name = ent_spec.get("area")
+        if name and name not in area_ids:
+            area_ids[name] = (await registry.areas.async_create(name)).id
     skipped = []
     if not any(e.get("domain") == "todo" for e in spec.get("entities") or []):
         # HA always has its shopping list; so does a Hearth home (the demo's todo list).
@@ -370,6 +391,17 @@ async def _run_file(
                 None if match is None else Planner(pipeline.home, pipeline.vocabulary).plan(match)
             )
             verdict = judge(pipeline, match, plan, suite_file, expected, context_area)
+            said, same = None, False
+            if test.get("response") is not None:
+                said = _spoken_reply(pipeline, plan, suite_file.language)
+                wanted = test["response"]
+                wanted = wanted if isinstance(wanted, list) else [wanted]
+                same = _norm(said) in {_norm(str(w)) for w in wanted}
+                tally.response_total += 1
+                tally.response_same += int(same)
+                if verdict.outcome == "right" and not verdict.empty:
+                    tally.response_found += 1
+                    tally.response_found_same += int(same)
             if verdict.outcome == "right":
                 tally.right += 1
                 tally.right_empty += int(verdict.empty)
@@ -382,6 +414,40 @@ async def _run_file(
                 results.examples.append(
                     (suite_file.path, sentence, verdict.outcome, verdict.detail)
                 )
+            elif show == "response" and said is not None and not same:
+                results.examples.append(
+                    (suite_file.path, sentence, "reply", f"{said!r}, HA: {test['response']!r}")
+                )
+
+
+def _spoken_reply(pipeline: VoicePipeline, plan: Plan | None, language: str) -> str:
+    """What Hearth would say, as if every action of the plan had succeeded."""
+    if plan is None:
+        return reply("no_match", language)
+    if plan.confirm_key is not None:
+        return reply(plan.confirm_key, language, **plan.reply_values)
+    if plan.timer is None:
+        return plan.reply(language)
+    t = plan.timer
+    try:
+        return async_apply(
+            pipeline.timers,
+            "suite",
+            t.op,
+            language,
+            seconds=t.seconds,
+            name=t.name,
+            area_id=t.area_id,
+            start_seconds=t.start_seconds,
+            command=t.command,
+            answer=plan.answer,
+        )
+    finally:
+        pipeline.timers.cancel_all()
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _about_absent_domain(suite_file: SuiteFile, expected: dict[str, Any], absent: set[str]) -> bool:
@@ -422,6 +488,20 @@ def report(results: Results, languages: Iterable[str]) -> str:
                 lambda t: f"{t.wrong_action} {_pct(t.wrong_action, t.total):.2f}%",
             ),
             ("TOTAL wrong / refused", lambda t: f"{t.wrong} / {t.refused}"),
+            (
+                "response matches HA",
+                lambda t: (
+                    f"{t.response_same}/{t.response_total}"
+                    f" {_pct(t.response_same, t.response_total):.1f}%"
+                ),
+            ),
+            (
+                "  where the home had it",
+                lambda t: (
+                    f"{t.response_found_same}/{t.response_found}"
+                    f" {_pct(t.response_found_same, t.response_found):.1f}%"
+                ),
+            ),
         ]
         for label, cell in rows:
             print(f"{label:<30}" + "".join(f"{cell(totals[lang]):>22}" for lang in langs), file=out)
@@ -439,7 +519,9 @@ def main() -> None:
     parser.add_argument("--lang", nargs="+", default=list(LANGS))
     parser.add_argument("--intent", nargs="+", default=sorted(SUPPORTED_INTENTS))
     parser.add_argument("--half", choices=("dev", "test", "both"), default="both")
-    parser.add_argument("--show", choices=("wrong", "refused", "bad", "all"), default=None)
+    parser.add_argument(
+        "--show", choices=("wrong", "refused", "bad", "all", "response"), default=None
+    )
     args = parser.parse_args()
     # Thousands of refused sentences would each log a warning; the report says it all.
     logging.getLogger("hub").setLevel(logging.CRITICAL)

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .ha_responses import (
+    OWN_LANGUAGES,
+    Answer,
+    ErrorAnswer,
+    TemplateState,
+    render_answer,
+    render_error,
+    state_word,
+)
 from .home import EntityView, HomeView
+from .library import canonical_language
 from .recognizer import IntentMatch
 from .replies import join_names, reply, state_name
 from .vocabulary import DOMAIN_LISTS, HomeVocabulary
@@ -36,6 +47,34 @@ COLORS: Mapping[str, dict[str, Any]] = {
 # Spending money is risky whatever the service registry says.
 RISKY_INTENTS = frozenset({"HearthOrder"})
 _OFF_STATES = frozenset({"off", "closed", "unlocked", "docked", "idle"})
+# Plans that refuse or could not find what was asked: never answered with HA's success reply.
+REFUSAL_KEYS = frozenset(
+    {
+        "no_match",
+        "not_found",
+        "no_entities",
+        "none_of_kind",
+        "ambiguous",
+        "unknown_name",
+        "unknown_name_in",
+        "not_supported",
+        "no_vacuum",
+        "item_not_on_list",
+    }
+)
+_NAME_SLOTS = ("name", "area", "floor")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+# The domain an intent acts on when its sentence names none (for HA's "no light in ..." errors).
+_INTENT_DOMAINS = {
+    "HassLightSet": "light",
+    "HassFanSetSpeed": "fan",
+    "HassClimateSetTemperature": "climate",
+    "HassClimateGetTemperature": "climate",
+    "HassSetPosition": "cover",
+    "HassVacuumStart": "vacuum",
+    "HassVacuumReturnToBase": "vacuum",
+    "HassVacuumCleanArea": "vacuum",
+}
 
 
 @dataclass(frozen=True)
@@ -78,8 +117,21 @@ class Plan:
     # For HA reply templates: the entities the answer is about, and which matched a question.
     matched: tuple[str, ...] = ()
     unmatched: tuple[str, ...] = ()
+    # HA's reply template context (set by Planner.plan for a plan that acts or answers), or
+    # HA's error reply for a refusal; Hearth's reply_key is the fallback for both.
+    answer: Answer | None = None
+    error: ErrorAnswer | None = None
 
     def reply(self, language: str) -> str:
+        """The reply once every action succeeded (the pipeline says "failed" otherwise)."""
+        if self.answer is not None:
+            text = render_answer(self.answer, language)
+            if text:
+                return text
+        elif self.error is not None and canonical_language(language) not in OWN_LANGUAGES:
+            text = render_error(self.error, language)
+            if text:
+                return text
         return reply(self.reply_key, language, **self.reply_values)
 
     @property
@@ -115,7 +167,133 @@ class Planner:
         if risky and plan.actions and plan.confirm_key is None:
             key = "confirm_order" if match.intent == "HearthOrder" else "confirm_unlock"
             plan = replace(plan, confirm_key=key)
-        return plan
+        return self._with_ha_reply(plan, match)
+
+    # --- HA's reply templates --------------------------------------------------------------
+
+    def _with_ha_reply(self, plan: Plan, match: IntentMatch) -> Plan:
+        """Attach HA's template context (success) or error reply (refusal) to a plan."""
+        if plan.reply_key in REFUSAL_KEYS:
+            error = self._error_answer(plan, match)
+            return plan if error is None else replace(plan, error=error)
+        if not match.intent.startswith("Hass"):
+            return plan  # Hearth's own intents have no HA template
+        language = match.language
+        answer = Answer(
+            match.intent,
+            match.response or "default",
+            self.template_slots(match),
+            self.template_states(plan.matched, language),
+            self.template_states(plan.unmatched, language),
+        )
+        return replace(plan, answer=answer)
+
+    def template_slots(self, match: IntentMatch) -> dict[str, Any]:
+        """Slots as HA's templates see them: names in the request's language, numbers and
+        free text as said, list values (domain, device_class, state, color) as matched."""
+        out: dict[str, Any] = {}
+        for key, value in match.slots.items():
+            said = match.texts.get(key, "")
+            if key in _NAME_SLOTS or key.endswith("_name"):
+                known = isinstance(value, str) and (
+                    self.vocab.entity(value) or self.vocab.area(value) or self.vocab.floor(value)
+                )
+                out[key] = (
+                    self.proper_name(str(value), match.language, said) if known else (said or value)
+                )
+            elif key == "item" or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+                out[key] = said or value
+            else:
+                out[key] = value
+        if match.intent in ("HassGetCurrentDate", "HassGetCurrentTime"):
+            now = self.home.now()
+            out.setdefault("date", now.date())
+            out.setdefault("time", now.time())
+        return out
+
+    def template_states(self, ids: tuple[str, ...], language: str) -> tuple[TemplateState, ...]:
+        """Entities as HA's templates see them, with their state in the request's language."""
+        out = []
+        for entity_id in ids:
+            view = self.home.get(entity_id)
+            if view is None:
+                continue
+            raw = view.state or "unknown"
+            word = state_word(
+                raw, view.domain, view.device_class, language, lambda s: state_name(s, language)
+            )
+            out.append(
+                TemplateState(
+                    entity_id,
+                    self.proper_name(entity_id, language, self._match.texts.get("name", "")),
+                    word,
+                    dict(view.attributes),
+                    raw,
+                )
+            )
+        return tuple(out)
+
+    def proper_name(self, item_id: str, language: str, said: str = "") -> str:
+        """An entity's, area's or floor's name as written ("Kitchen Light"), as HA's
+        templates show it: the name that was said when it is one of the item's names, else
+        (for Chinese, a Chinese one first) its name in `language`; Hearth's own replies use
+        the lower-case form."""
+        item = self.vocab.entity(item_id) or self.vocab.area(item_id) or self.vocab.floor(item_id)
+        names = [" ".join(raw.split()) for raw in (item.names if item is not None else ())]
+        wanted = _plain(said)
+        for name in names:
+            if wanted and _plain(name) == wanted:
+                return name
+        if language.startswith("zh"):
+            chinese = [n for n in names if _CJK.search(n)]
+            if chinese and language != "zh-CN":
+                return chinese[0]
+        spoken = self.name(item_id, language)
+        for name in names:
+            if _plain(spoken) == _plain(name):
+                return name
+        return spoken
+
+    def _error_answer(self, plan: Plan, match: IntentMatch) -> ErrorAnswer | None:
+        """HA's error reply for a refusal, when one says the same thing truthfully."""
+        slots, language = match.slots, match.language
+        values: dict[str, Any] = {}
+        place = "area" if "area" in slots else "floor" if "floor" in slots else None
+        if place is not None:
+            values[place] = self.proper_name(str(slots[place]), language)
+        domain = _single(slots.get("domain")) or _INTENT_DOMAINS.get(match.intent)
+        device_class = _single(slots.get("device_class"))
+        named = next((k for k in slots if k == "name" or k.endswith("_name")), None)
+        if named is not None:
+            value = str(slots[named])
+            known = self.vocab.entity(value) is not None
+            said = match.texts.get(named) or value
+            values["entity"] = self.proper_name(value, language) if known else said
+        suffix = f"_in_{place}" if place else ""
+        key = plan.reply_key
+        if key == "no_match":
+            return ErrorAnswer("no_intent")
+        if key in ("unknown_name", "unknown_name_in") and named is not None:
+            return ErrorAnswer("no_entity" + suffix, values)
+        if key in ("no_entities", "none_of_kind"):
+            if device_class is not None:
+                return ErrorAnswer(
+                    "no_device_class" + suffix, {**values, "device_class": device_class}
+                )
+            if domain is not None:
+                return ErrorAnswer("no_domain" + suffix, {**values, "domain": domain})
+            return None
+        if key == "no_vacuum":
+            return ErrorAnswer("no_domain", {"domain": "vacuum"})
+        if key == "not_found" and named is not None:
+            return ErrorAnswer("no_entity", values)
+        if key == "not_supported":
+            return ErrorAnswer("feature_not_supported")
+        if key == "ambiguous":
+            if named is not None:
+                return ErrorAnswer("duplicate_entities" + suffix, values)
+            return ErrorAnswer("duplicate_targets")
+        return None
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -724,6 +902,19 @@ class Planner:
     def _HearthRulePhrase(self, slots: Mapping[str, Any], language: str) -> Plan:
         # The rules listening for the phrase act on the voice_intent event; voice only answers.
         return Plan(reply_key="phrase_heard")
+
+
+def _plain(name: str) -> str:
+    """A name for comparing: case, underscores and spaces do not count."""
+    return "".join(name.casefold().replace("_", " ").split())
+
+
+def _single(value: Any) -> str | None:
+    """A slot's one value (a list of several says nothing definite)."""
+    if isinstance(value, (list, tuple, set)):
+        items = list(value)
+        return str(items[0]) if len(items) == 1 else None
+    return None if value is None else str(value)
 
 
 def _per_domain(

@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from hub.const import (
     EVENT_INTEGRATION_LOADED,
@@ -37,6 +37,8 @@ from .recognizer import (
     candidate_languages,
     detect_language,
 )
+from .remote import RemoteServices, ServiceUnavailable
+from .remote.wake import WakeStream
 from .replies import reply
 from .settings import VoiceSettings
 from .stt.base import SttEngine, Transcript, VocabularySource
@@ -110,6 +112,15 @@ class VoicePipeline:
         self.conversations: dict[str, Conversation] = {}
         self.timers = Timers(self._timer_finished)
         self.tts = TtsSettings(speed=self.settings.tts_speed)
+        # External Wyoming services (stt/wake/tts sections); None parts use local engines.
+        self.remote = RemoteServices.create(
+            self.settings.stt,
+            self.settings.wake,
+            self.settings.tts,
+            wake_word=self.settings.wake_word,
+            language=self.settings.language,
+        )
+        self.probe: asyncio.Task[dict[str, str | None]] | None = None
         self._rebuild_lock = asyncio.Lock()
         self._rebuild_handle: asyncio.TimerHandle | None = None
         self._revision = 0
@@ -119,8 +130,12 @@ class VoicePipeline:
     # -- lifecycle -------------------------------------------------------------------------
     async def async_start(self) -> None:
         """Create the engines, compile the grammar, and follow registry changes."""
-        if not self.engines:
+        if not self.engines and self.remote.stt is None:
             self.engines = await self.hub.async_add_executor_job(_default_engines, self.settings)
+        if self.remote.any:  # log what the services offer; an offline one only warns
+            self.probe = self.hub.async_create_task(self.remote.async_probe(), "voice-probe")
+            self._tasks.add(self.probe)
+            self.probe.add_done_callback(self._tasks.discard)
         await self.async_rebuild()
         self._unsubs.append(self.hub.bus.async_listen(EVENT_REGISTRY_UPDATED, self._on_change))
         # Rules' spoken phrases join the grammar: when rules load, change or reload.
@@ -262,15 +277,19 @@ class VoicePipeline:
         timings: dict[str, float] = {}
         await self._async_flush_rebuild()
         started = time.perf_counter()
+        # An external wake-word service hears the stream instead of the local detector.
+        remote = self.remote.wake.stream() if wake != "off" and self.remote.wake else None
         try:
-            listener = await self.hub.async_add_executor_job(self._new_listener, wake)
+            if remote is not None:
+                await remote.async_start()
+            listener = await self.hub.async_add_executor_job(self._new_listener, wake, remote)
         except Exception as err:
+            if remote is not None:
+                await remote.async_close()
             return self._error(conversation_id, language, "wake", err)
         segment: SpeechSegment | None = None
-        async for chunk in chunks:
-            if not chunk:
-                continue
-            found = await self.hub.async_add_executor_job(listener.feed, chunk)
+
+        def noticed() -> None:
             if listener.wake is not None and "wake" not in timings:
                 timings["wake"] = round(time.perf_counter() - started, 4)
                 self._fire(
@@ -282,9 +301,26 @@ class VoicePipeline:
                 )
                 if on_wake is not None:
                     on_wake(listener.wake)
-            if found is not None:
-                segment = found
-                break
+
+        try:
+            async for chunk in chunks:
+                if not chunk:
+                    continue
+                if remote is not None and listener.wake is None:
+                    await remote.async_feed(chunk)
+                found = await self.hub.async_add_executor_job(listener.feed, chunk)
+                noticed()
+                if found is not None:
+                    segment = found
+                    break
+            if segment is None and remote is not None and listener.wake is None:
+                # The service's last word on a stream that ended (e.g. a recording).
+                await remote.async_finish()
+                segment = await self.hub.async_add_executor_job(listener.feed, b"")
+                noticed()
+        finally:
+            if remote is not None:
+                await remote.async_close()
         if segment is None:
             segment = await self.hub.async_add_executor_job(listener.flush)
         end_of_speech = time.perf_counter()
@@ -294,8 +330,23 @@ class VoicePipeline:
         timings["wake_cpu"] = round(listener.wake_cpu, 4)
         timings["vad_cpu"] = round(listener.vad_cpu, 4)
         if segment is None:
+            if remote is not None and remote.error and listener.wake is None:
+                # The wake-word service was down: say so rather than "nothing heard".
+                self._fire(
+                    events.EVENT_VOICE_ERROR, conversation_id, stage="wake", message=remote.error
+                )
+                return PipelineResult(
+                    conversation_id,
+                    language,
+                    error=f"wake: {remote.error}",
+                    reply=reply("service_down", language),
+                    timings=timings,
+                )
             reason = "no wake word" if wake == "required" and listener.wake is None else "no speech"
-            self._fire(events.EVENT_VOICE_ERROR, conversation_id, stage="vad", message=reason)
+            if reason != "no wake word":
+                # A listener that heard no wake word was not spoken to: an always-listening
+                # satellite ends such a run every 30 s, and that is no error to show anyone.
+                self._fire(events.EVENT_VOICE_ERROR, conversation_id, stage="vad", message=reason)
             return PipelineResult(
                 conversation_id, language, wake=listener.wake, error=reason, timings=timings
             )
@@ -306,7 +357,7 @@ class VoicePipeline:
             end=round(segment.end, 3),
         )
         pcm = listener.command_audio(segment)
-        transcript = await self._async_transcribe(pcm, language, conversation_id, stream)
+        transcript = await self._async_transcribe(pcm, language, conversation_id, stream, speak)
         if isinstance(transcript, PipelineResult):
             return transcript
         timings["stt"] = round(transcript.decode_seconds, 4)
@@ -342,12 +393,12 @@ class VoicePipeline:
     async def async_say(self, text: str, language: str | None = None) -> Audio:
         """Speak any text (the voice.say service)."""
         lang = language or detect_language(text)
-        return await async_synthesize(text, lang, self.tts)
+        return await self._async_tts(text, lang)
 
     # -- stages ----------------------------------------------------------------------------
-    def _new_listener(self, wake: WakeMode) -> _Listener:
-        detector = None
-        if wake != "off":
+    def _new_listener(self, wake: WakeMode, remote: WakeStream | None = None) -> _Listener:
+        detector: _Detector | None = remote
+        if wake != "off" and remote is None:
             settings = self.settings
             detector = WakeWordDetector(
                 settings.wake_word,
@@ -362,18 +413,27 @@ class VoicePipeline:
         return _Listener(detector, wake, EndOfSpeech(self.settings.vad), open_stream)
 
     async def _async_transcribe(
-        self, pcm: bytes, language: str, cid: str, stream: Any = None
+        self, pcm: bytes, language: str, cid: str, stream: Any = None, speak: bool = False
     ) -> Transcript | PipelineResult:
+        remote = self.remote.stt
         engine = next((e for e in self.engines if e.supports(language)), None)
-        if engine is None:
+        if engine is None and remote is None:
             return self._error(
                 cid, language, "stt", HearthError(f"no speech engine for {language!r}")
             )
         try:
-            if stream is not None:
+            if remote is not None:
+                # Free text from a model the hub does not run: it is matched and checked
+                # exactly like a local transcript below (no match is a refusal).
+                transcript = await remote.async_transcribe(pcm, language)
+            elif stream is not None:
                 transcript = await self.hub.async_add_executor_job(stream.finish)
             else:
+                assert engine is not None
                 transcript = await self.hub.async_add_executor_job(engine.transcribe, pcm, language)
+        except ServiceUnavailable as err:
+            result = self._error(cid, language, "stt", err, reply_key="service_down")
+            return await self._async_finish(result, speak)
         except Exception as err:
             return self._error(cid, language, "stt", err)
         self._fire(
@@ -578,6 +638,7 @@ class VoicePipeline:
                 start_seconds=t.start_seconds,
                 command=t.command,
                 context=context,
+                answer=plan.answer,  # HA's reply template context (issue #14)
             )
         return plan.reply(language)
 
@@ -586,7 +647,7 @@ class VoicePipeline:
         audio = None
         if speak and result.reply:
             try:
-                audio = await async_synthesize(result.reply, result.language, self.tts)
+                audio = await self._async_tts(result.reply, result.language, result.conversation_id)
             except Exception as err:  # a mute reply is better than a lost command
                 self._fire(
                     events.EVENT_VOICE_ERROR, result.conversation_id, stage="tts", message=str(err)
@@ -605,15 +666,37 @@ class VoicePipeline:
         )
         return replace(result, reply_audio=audio, timings=timings)
 
+    async def _async_tts(self, text: str, language: str, cid: str = "default") -> Audio:
+        """Speech for a reply: the external service when one is set, else espeak-ng (also
+        when the service fails, unless its `fallback` is off)."""
+        remote = self.remote.tts
+        if remote is not None:
+            try:
+                return await remote.async_synthesize(text, language)
+            except ServiceUnavailable as err:
+                if not remote.spec.fallback:
+                    raise
+                _LOGGER.warning("voice tts: %s; speaking with espeak-ng instead", err)
+                self._fire(
+                    events.EVENT_VOICE_ERROR,
+                    cid,
+                    stage="tts",
+                    message=str(err),
+                    fallback="espeak-ng",
+                )
+        return await async_synthesize(text, language, self.tts)
+
     # -- helpers ---------------------------------------------------------------------------
     def _fire(self, event_type: str, cid: str, **data: Any) -> None:
         self.hub.bus.async_fire(event_type, {"conversation_id": cid, **data})
 
-    def _error(self, cid: str, language: str, stage: str, err: Exception) -> PipelineResult:
+    def _error(
+        self, cid: str, language: str, stage: str, err: Exception, reply_key: str = "no_match"
+    ) -> PipelineResult:
         _LOGGER.warning("voice %s stage failed: %s", stage, err)
         self._fire(events.EVENT_VOICE_ERROR, cid, stage=stage, message=str(err))
         return PipelineResult(
-            cid, language, error=f"{stage}: {err}", reply=reply("no_match", language)
+            cid, language, error=f"{stage}: {err}", reply=reply(reply_key, language)
         )
 
     def _confirmation_expired(self, cid: str, language: str) -> None:
@@ -698,12 +781,19 @@ def _default_engines(settings: VoiceSettings) -> list[SttEngine]:
     return engines
 
 
+class _Detector(Protocol):
+    """A local WakeWordDetector, or a remote WakeStream (whose detections come `late`)."""
+
+    def process(self, pcm: bytes) -> WakeDetection | None: ...
+    def close(self) -> None: ...
+
+
 class _Listener:
     """Blocking per-stream state: wake-word detector, end-of-speech detector, audio buffer."""
 
     def __init__(
         self,
-        detector: WakeWordDetector | None,
+        detector: _Detector | None,
         mode: WakeMode,
         vad: EndOfSpeech,
         open_stream: Callable[[], Any] | None = None,
@@ -731,6 +821,8 @@ class _Listener:
                 self.wake = found
                 self.vad.reset()
                 self._vad_offset = len(self.buffer) / BYTES_PER_SECOND
+                if getattr(self.detector, "late", False):
+                    return self._hear_since(found.end_seconds)
                 return None
             if self.mode == "required":
                 return None
@@ -740,6 +832,17 @@ class _Listener:
         if segment is None:
             self._follow_speech(chunk)
         return None if segment is None else self._shift(segment)
+
+    def _hear_since(self, seconds: float) -> SpeechSegment | None:
+        """A service's detection arrives after audio that followed the word: the command may
+        already be in the buffer, so end-of-speech hears it from where the word ended."""
+        self._vad_offset = _offset(max(0.0, min(seconds, self._vad_offset))) / BYTES_PER_SECOND
+        late = bytes(self.buffer[_offset(self._vad_offset) :])
+        segment = self.vad.process(late) if late else None
+        if segment is None:
+            self._follow_speech(b"")
+            return None
+        return self._shift(segment)
 
     def _follow_speech(self, chunk: bytes) -> None:
         """Feed the recogniser while the person speaks, so little is left at end of speech."""

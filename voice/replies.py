@@ -9,9 +9,14 @@ from typing import Any
 
 import yaml
 
+from .ha_responses import OWN_LANGUAGES, ErrorAnswer, render_error
+from .library import canonical_language
 from .vocabulary import INTENTS_DIR
 
 _LOGGER = logging.getLogger(__name__)
+# Hearth's replies that HA's library also has, as its error keys: in a language Hearth has no
+# reply file of its own, HA's text in that language is said instead.
+_HA_ERRORS = {"no_match": "no_intent"}
 
 
 @cache
@@ -40,6 +45,11 @@ def state_name(state: str, language: str) -> str:
 
 def reply(key: str, language: str, **values: Any) -> str:
     """Render the reply `key`; falls back to English if a language lacks the key."""
+    ha_key = _HA_ERRORS.get(key)
+    if ha_key is not None and canonical_language(language) not in OWN_LANGUAGES:
+        text = render_error(ErrorAnswer(ha_key), language)
+        if text:
+            return text
     templates = _templates(language)
     template = templates.get(key) or _templates("en").get(key, key)
     try:

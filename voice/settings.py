@@ -8,6 +8,7 @@ from typing import Any
 
 from hub.schema import Field, Schema
 
+from .remote.config import ServiceSpec, parse_service
 from .vad import VadSettings
 from .wake import DEFAULT_ENGINE, DEFAULT_MODEL, LICENCES, WakeEngine
 
@@ -59,6 +60,10 @@ CONFIG_SCHEMA = Schema(
         "wyoming_port": Field("int", min=0, max=65535, default=0, description="0 = off"),
         "wyoming_host": Field("str", default="127.0.0.1"),
         "tts_speed": Field("int", min=80, max=400, default=165),
+        # External Wyoming services (voice/remote/config.py): {wyoming: "host:port", ...}
+        "stt": Field("any", description="external speech-to-text: {wyoming: host:port}"),
+        "wake": Field("any", description="external wake-word service: {wyoming: host:port}"),
+        "tts": Field("any", description="external text-to-speech: {wyoming: host:port}"),
         "stream_decode": Field(
             "bool",
             default=False,
@@ -91,10 +96,15 @@ class VoiceSettings:
     stream_decode: bool = False
     satellite_role: str = "member"
     satellite_areas: tuple[str, ...] = ()
+    stt: ServiceSpec | None = None  # None: the local engines
+    wake: ServiceSpec | None = None
+    tts: ServiceSpec | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> VoiceSettings:
         valid = CONFIG_SCHEMA.validate(dict(config))
+        for kind in ("stt", "wake", "tts"):
+            valid[kind] = parse_service(kind, valid.get(kind))
         return cls(**{k: v for k, v in valid.items() if k in cls.__dataclass_fields__})
 
     @property

@@ -6,8 +6,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Literal
+
+from .ha_responses import OWN_LANGUAGES, Answer, ErrorAnswer, render_answer, render_error
+from .library import canonical_language
 
 if TYPE_CHECKING:
     from hub.context import Context
@@ -158,40 +161,91 @@ def async_apply(
     start_seconds: float | None = None,
     command: str | None = None,
     context: Context | None = None,
+    answer: Answer | None = None,
 ) -> str:
-    """Carry out a spoken timer request and return the reply."""
+    """Carry out a spoken timer request and return the reply.
+
+    With `answer` (HA's template context for the request), a request that was carried out
+    is answered with HA's reply template in the request's language; a request that found no
+    timer (or several) with HA's error reply where Hearth has no reply file of that language.
+    Hearth's own replies stay the fallback.
+    """
     from .replies import duration, reply
+
+    def done(fallback: str, **extra: Any) -> str:
+        if answer is not None:
+            text = render_answer(replace(answer, slots={**answer.slots, **extra}), language)
+            if text:
+                return text
+        return fallback
+
+    def refused(fallback: str, error: str) -> str:
+        if answer is not None and canonical_language(language) not in OWN_LANGUAGES:
+            text = render_error(ErrorAnswer(error), language)
+            if text:
+                return text
+        return fallback
 
     if op == "start" and seconds:
         timers.start(
             conversation_id, seconds, name=name, area_id=area_id, command=command, context=context
         )
         key = "timer_started_command" if command else "timer_started"
-        return reply(key, language, duration=duration(seconds, language), command=command or "")
+        return done(
+            reply(key, language, duration=duration(seconds, language), command=command or "")
+        )
     found = timers.find(conversation_id, name=name, area_id=area_id, start_seconds=start_seconds)
     if not found:
-        return reply("no_timer", language)
+        if op == "cancel_all":
+            return done(reply("no_timer", language), timers=[], canceled=0)
+        if op == "status":
+            return done(reply("no_timer", language), timers=[])
+        return refused(reply("no_timer", language), "timer_not_found")
     if op == "cancel_all":
         for timer in found:
             timers.cancel(timer)
-        return reply("timers_cancelled", language, n=len(found))
+        return done(reply("timers_cancelled", language, n=len(found)), canceled=len(found))
     if op == "status":
         parts = [duration(timers.remaining(t), language) for t in found]
-        return reply("timer_left", language, duration=reply("join", language).join(parts))
+        return done(
+            reply("timer_left", language, duration=reply("join", language).join(parts)),
+            timers=[_template_timer(timers, t) for t in found],
+        )
     if len(found) > 1 and (name or area_id or start_seconds):
-        return reply("timer_ambiguous", language, n=len(found))
+        return refused(reply("timer_ambiguous", language, n=len(found)), "multiple_timers_matched")
     timer = found[-1]
     if op == "cancel":
         timers.cancel(timer)
-        return reply("timer_cancelled", language)
+        return done(reply("timer_cancelled", language))
     if op == "pause":
         timers.pause(timer)
-        return reply("timer_paused", language)
+        return done(reply("timer_paused", language))
     if op == "unpause":
         timers.unpause(timer)
-        return reply("timer_resumed", language)
+        return done(reply("timer_resumed", language))
     if op == "add" and seconds:
         timers.add(timer, seconds)
         key = "timer_added" if seconds > 0 else "timer_removed"
-        return reply(key, language, duration=duration(abs(seconds), language))
+        return done(reply(key, language, duration=duration(abs(seconds), language)))
     return reply("no_match", language)
+
+
+def _template_timer(timers: Timers, timer: Timer) -> dict[str, Any]:
+    """A timer as HA's HassTimerStatus template reads it."""
+    left = round(timers.remaining(timer))
+    hours, rest = divmod(left, 3600)
+    minutes, secs = divmod(rest, 60)
+    start_h, start_rest = divmod(round(timer.seconds), 3600)
+    start_m, start_s = divmod(start_rest, 60)
+    return {
+        "is_active": timer.left_when_paused is None,
+        "start_hours": start_h,
+        "start_minutes": start_m,
+        "start_seconds": start_s,
+        "rounded_hours_left": hours,
+        "rounded_minutes_left": minutes,
+        "rounded_seconds_left": 0 if hours else secs,
+        "total_seconds_left": left,
+        "name": timer.name or "",
+        "area": timer.area_id or "",
+    }

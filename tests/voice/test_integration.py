@@ -22,7 +22,7 @@ async def test_process_text_and_say_services(hub_factory: Any) -> None:
     assert response["actions"] == [
         {"service": "light.turn_on", "entity_ids": ["light.kitchen_light"], "data": {}}
     ]
-    assert response["reply"] == "Turned on kitchen light."
+    assert response["reply"] == "Turned on the light"  # HA's English HassTurnOn reply
     assert hub.states.get("light.kitchen_light").state == "on"
     said = await hub.services.async_call("voice", "say", {"text": "hello"})
     assert read_wav(base64.b64decode(said["wav"])).seconds > 0.2

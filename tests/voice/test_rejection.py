@@ -87,6 +87,21 @@ async def test_wake_word_required_ignores_plain_command(
     assert state is not None and state.state == "off"
 
 
+async def test_a_listener_not_spoken_to_raises_no_error_event(
+    voice_hub: VoicePipeline, speech: Any
+) -> None:
+    """An always-listening satellite ends a wake-less run every 30 s: nobody is told of it."""
+    errors: list[Any] = []
+    voice_hub.hub.bus.async_listen("voice_error", errors.append)
+    result = await voice_hub.async_process_audio(
+        speech("the weather is nice today"), wake="required", speak=False
+    )
+    assert result.error == "no wake word"
+    result = await voice_hub.async_process_audio(speech("okay nabu"), wake="required", speak=False)
+    assert result.wake is not None and result.error == "no speech"
+    assert [e.data["message"] for e in errors] == ["no speech"]  # spoken to, then silence
+
+
 async def test_wake_word_optional_push_to_talk(voice_hub: VoicePipeline, speech: Any) -> None:
     result = await voice_hub.async_process_audio(
         speech("okay nabu, where is the vacuum"), speak=False

