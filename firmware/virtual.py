@@ -94,9 +94,10 @@ class VirtualAppliance:
         argv = [
             sys.executable, str(RUNNER), "--state-dir", str(self.state_dir),
             "--profile", self.profile, "--id", self.id,
-            "--ap-ssid", self.ap_ssid, "--ap-password", self.ap_password,
+            # "=": a random password may start with "-", which argparse reads as an option.
+            f"--ap-ssid={self.ap_ssid}", f"--ap-password={self.ap_password}",
             "--http-port", str(self.http_port), "--time-scale", str(self.time_scale),
-            "--trial-seconds", str(self.trial_seconds), "--setup-code", self.setup_code,
+            "--trial-seconds", str(self.trial_seconds), f"--setup-code={self.setup_code}",
         ]  # fmt: skip
         return argv if self.mdns else [*argv, "--no-mdns"]
 

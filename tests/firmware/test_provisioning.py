@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 from dataclasses import replace
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -20,6 +22,7 @@ from firmware.provision import (
     async_provision,
     seal_credentials,
 )
+from firmware.virtual import VirtualAppliance
 from tests.mosquitto import Mosquitto
 
 from .conftest import (
@@ -276,3 +279,15 @@ async def test_factory_reset_forgets_credentials(
     await async_provision("127.0.0.1", device.http_port, credentials_for(broker, signing_key))
     state = await probe.wait_state(device.id, lambda s: True, since=mark)
     assert state["mode"] == "normal"  # settings went with the credentials
+
+
+@pytest.mark.parametrize("secret", ["-starts-with-a-dash", "--looks-like-an-option"])
+def test_a_password_starting_with_a_dash_reaches_the_device(tmp_path: Path, secret: str) -> None:
+    # token_urlsafe() begins with "-" once in 64 labels; CI once lost 27 tests to it.
+    appliance = VirtualAppliance(
+        "dashx1", "fridge", tmp_path / "dev", ap_password=secret, setup_code=secret
+    )
+    parsed = subprocess.run(
+        [*appliance.argv, "--help"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert parsed.returncode == 0, parsed.stderr
