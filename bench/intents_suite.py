@@ -40,31 +40,20 @@ from hub.config import HubConfig
 from hub.core import Hub
 from hub.domains import DOMAINS
 from hub.entity import Entity, slugify
-from voice.actions import Plan, Planner
+from voice.actions import REFUSAL_KEYS, Plan, Planner
 from voice.library import SUPPORTED_INTENTS
 from voice.pipeline import VoicePipeline
 from voice.recognizer import IntentMatch
 from voice.replies import reply
 from voice.settings import VoiceSettings
-from voice.timers import async_apply
+from voice.timers import async_apply_request
 
 DEFAULT_REPO = Path("/work/.mirror/OHF-Voice+intents/repo")
 LANGS = ("en", "zh-CN", "zh-TW", "zh-HK")
 INTEGRATION = "suite"
 # Plans that answer "I can't" rather than act or inform.
-REFUSALS = frozenset(
-    {
-        "no_match",
-        "not_found",
-        "no_entities",
-        "none_of_kind",
-        "ambiguous",
-        "unknown_name",
-        "unknown_name_in",
-        "not_supported",
-        "no_vacuum",
-    }
-)
+# "X is not on the list" answers a rightly understood sentence; the other refusals do not.
+REFUSALS = REFUSAL_KEYS - {"item_not_on_list"}
 # Slots that only say how a sentence was phrased, not what it asks for.
 IGNORED_SLOTS = frozenset({"domain"})
 ABSENT_DOMAINS = frozenset({"person", "scene", "script", "valve", "media_player"})
@@ -428,19 +417,9 @@ def _spoken_reply(pipeline: VoicePipeline, plan: Plan | None, language: str) -> 
         return reply(plan.confirm_key, language, **plan.reply_values)
     if plan.timer is None:
         return plan.reply(language)
-    t = plan.timer
     try:
-        return async_apply(
-            pipeline.timers,
-            "suite",
-            t.op,
-            language,
-            seconds=t.seconds,
-            name=t.name,
-            area_id=t.area_id,
-            start_seconds=t.start_seconds,
-            command=t.command,
-            answer=plan.answer,
+        return async_apply_request(
+            pipeline.timers, "suite", plan.timer, language, answer=plan.answer
         )
     finally:
         pipeline.timers.cancel_all()

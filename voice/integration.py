@@ -12,6 +12,7 @@ from hub.services import ServiceCall
 
 from .pipeline import VoicePipeline
 from .settings import CONFIG_SCHEMA, VoiceSettings
+from .speakers import ANNOUNCE_SCHEMA
 from .wyoming_server import WyomingServer
 
 DATA_KEY = "voice"
@@ -37,7 +38,7 @@ SAY_SCHEMA = Schema(
 
 
 class VoiceIntegration(Integration):
-    """Sets up the pipeline and exposes voice.process_text and voice.say."""
+    """Sets up the pipeline and exposes voice.process_text, voice.say and voice.announce."""
 
     manifest = Manifest(
         domain="voice",
@@ -74,6 +75,15 @@ class VoiceIntegration(Integration):
             description="Speak text; returns WAV (base64)",
             access="member",
         )
+        services.async_register(
+            "voice",
+            "announce",
+            self._announce,
+            ANNOUNCE_SCHEMA,
+            description="Say a text or play a recording on one satellite, a room, or all",
+            # Like voice.say: members speak in the home; guests do not.
+            access="member",
+        )
         if self.settings.wyoming_port:
             self.wyoming = WyomingServer(
                 self.pipeline, self.settings.wyoming_host, self.settings.wyoming_port
@@ -99,6 +109,9 @@ class VoiceIntegration(Integration):
         if result.reply_audio is not None:
             out["reply_wav"] = base64.b64encode(result.reply_audio.to_wav()).decode()
         return out
+
+    async def _announce(self, call: ServiceCall) -> dict[str, Any]:
+        return await self.pipeline.speakers.async_announce(call.data)
 
     async def _say(self, call: ServiceCall) -> dict[str, Any]:
         satellite = call.data.get("satellite")

@@ -41,8 +41,9 @@ from .remote import RemoteServices, ServiceUnavailable
 from .remote.wake import WakeStream
 from .replies import reply
 from .settings import VoiceSettings
+from .speakers import Speakers
 from .stt.base import SttEngine, Transcript, VocabularySource
-from .timers import Timer, Timers, async_apply
+from .timers import Timer, Timers, async_apply_request
 from .tts import TtsSettings, async_synthesize
 from .vad import EndOfSpeech, SpeechSegment
 from .vocabulary import HomeVocabulary
@@ -111,6 +112,8 @@ class VoicePipeline:
         self.vocabulary = HomeVocabulary()
         self.conversations: dict[str, Conversation] = {}
         self.timers = Timers(self._timer_finished)
+        # Where announcements play: plugins register their satellites and devices here.
+        self.speakers = Speakers(self.async_say)
         self.tts = TtsSettings(speed=self.settings.tts_speed)
         # External Wyoming services (stt/wake/tts sections); None parts use local engines.
         self.remote = RemoteServices.create(
@@ -626,17 +629,11 @@ class VoicePipeline:
 
     def _reply(self, plan: Plan, cid: str, language: str, context: Context) -> str:
         if plan.timer is not None:
-            t = plan.timer
-            return async_apply(
+            return async_apply_request(
                 self.timers,
                 cid,
-                t.op,
+                plan.timer,
                 language,
-                seconds=t.seconds,
-                name=t.name,
-                area_id=t.area_id,
-                start_seconds=t.start_seconds,
-                command=t.command,
                 context=context,
                 answer=plan.answer,  # HA's reply template context (issue #14)
             )

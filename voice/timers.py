@@ -15,6 +15,8 @@ from .library import canonical_language
 if TYPE_CHECKING:
     from hub.context import Context
 
+    from .actions import TimerRequest
+
 
 @dataclass
 class Timer:
@@ -147,6 +149,31 @@ class Timers:
     def _tell(self, change: TimerChange, timer: Timer) -> None:
         for listener in list(self._listeners):
             listener(change, timer)
+
+
+def async_apply_request(
+    timers: Timers,
+    conversation_id: str,
+    request: TimerRequest,
+    language: str,
+    *,
+    context: Context | None = None,
+    answer: Answer | None = None,
+) -> str:
+    """`async_apply` for the planner's TimerRequest."""
+    return async_apply(
+        timers,
+        conversation_id,
+        request.op,
+        language,
+        seconds=request.seconds,
+        name=request.name,
+        area_id=request.area_id,
+        start_seconds=request.start_seconds,
+        command=request.command,
+        context=context,
+        answer=answer,
+    )
 
 
 def async_apply(

@@ -7,16 +7,11 @@ An encrypted one (TXT `api_encryption`) needs its key in `esphome: devices:`; it
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from zeroconf import ServiceStateChange, Zeroconf
-from zeroconf.asyncio import AsyncServiceBrowser
-
-from integrations.zeroconf.browser import LanService, async_resolve
-from integrations.zeroconf.shared import async_zeroconf
+from integrations.zeroconf.browser import ESPHOME, LanService
+from integrations.zeroconf.watcher import ServiceWatcher
 
 from .device import DeviceConfig, _normal_mac
 
@@ -27,7 +22,7 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-ESPHOME_SERVICE = "_esphomelib._tcp.local."
+ESPHOME_SERVICE = ESPHOME
 
 
 class EsphomeBrowser:
@@ -37,36 +32,13 @@ class EsphomeBrowser:
         self.hub = hub
         self.manager = manager
         self.skipped: set[str] = set()
-        self._stack = contextlib.AsyncExitStack()
-        self._browser: AsyncServiceBrowser | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._watcher = ServiceWatcher(hub, ESPHOME_SERVICE, self.async_found)
 
     async def async_start(self) -> None:
-        aiozc = await self._stack.enter_async_context(async_zeroconf(self.hub))
-
-        def on_change(
-            zeroconf: Zeroconf, service_type: str, name: str, state_change: ServiceStateChange
-        ) -> None:
-            if state_change in (ServiceStateChange.Added, ServiceStateChange.Updated):
-                task = asyncio.ensure_future(self._async_resolve(aiozc, service_type, name))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-
-        self._browser = AsyncServiceBrowser(aiozc.zeroconf, [ESPHOME_SERVICE], handlers=[on_change])
+        await self._watcher.async_start()
 
     async def async_stop(self) -> None:
-        if self._browser is not None:
-            await self._browser.async_cancel()
-            self._browser = None
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._stack.aclose()
-
-    async def _async_resolve(self, aiozc: Any, service_type: str, name: str) -> None:
-        service = await async_resolve(aiozc, service_type, name)
-        if service is not None:
-            await self.async_found(service)
+        await self._watcher.async_stop()
 
     async def async_found(self, service: LanService) -> None:
         props = service.properties

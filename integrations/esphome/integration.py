@@ -3,18 +3,17 @@ over the ESPHome native API, answered by Hearth's voice pipeline in their own ro
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from hub.errors import DeviceUnavailable, InvalidServiceData
+from hub.errors import InvalidServiceData
 from hub.integration import Integration, Manifest
 from hub.schema import Field, Schema
-from hub.services import Service, ServiceCall
-from voice.audio import AudioFormatError, read_wav
+from hub.services import ServiceCall
 from voice.satellite.arbitration import DEFAULT_WINDOW, WakeArbiter
+from voice.speakers import ANNOUNCE_SCHEMA
 
 from .device import DEFAULT_PORT, DeviceConfig
 from .discovery import EsphomeBrowser
@@ -56,15 +55,6 @@ DEVICE_SCHEMA = Schema(
         "noise_psk": Field("str", max_length=100, description="the API encryption key (base64)"),
         "name": Field("str", max_length=100, description="the device's node name, checked"),
         "area": Field("str", max_length=100, description="its room"),
-    }
-)
-ANNOUNCE_SCHEMA = Schema(
-    {
-        "text": Field("str", max_length=1000, description="spoken with the hub's voice"),
-        "wav": Field("str", max_length=4_000_000, description="a recording, base64 WAV"),
-        "satellite": Field("str", max_length=100, description="name, device or entity id"),
-        "area": Field("str", max_length=100, description="every satellite in this room"),
-        "language": Field("str"),
     }
 )
 
@@ -120,7 +110,7 @@ class EsphomeIntegration(Integration):
         domain=DOMAIN,
         name="ESPHome voice devices",
         dependencies=("voice",),
-        # The Wyoming satellites' wake-word arbiter and voice.announce are shared when present.
+        # The Wyoming satellites' wake-word arbiter is shared when present.
         after=("satellites", "zeroconf"),
         description="Home Assistant Voice PE, Linux-Voice-Assistant and other ESPHome devices"
         " with a voice assistant (native API, port 6053)",
@@ -161,82 +151,19 @@ class EsphomeIntegration(Integration):
             description="Say a text or play a recording on one ESPHome voice device, a room, or all",
             access="member",
         )
-        # voice.announce reaches ESPHome devices too: take it over (keeping the Wyoming
-        # satellites' targets), or provide it when no satellites run.
-        self._previous_announce: Service | None = services.get("voice", "announce")
-        services.async_register(
-            "voice",
-            "announce",
-            self._announce_everywhere,
-            ANNOUNCE_SCHEMA,
-            description="Say a text or play a recording on one satellite, a room, or all",
-            access="member",
-        )
+        # voice.announce (the voice plugin's) plays on these devices as well as on satellites.
+        self._unregister_speaker = self.manager.pipeline.speakers.register(self.manager)
 
     async def async_teardown(self) -> None:
-        services = self.hub.services
-        services.async_remove(DOMAIN, "announce")
-        mine = services.get("voice", "announce")
-        if mine is not None and mine.handler == self._announce_everywhere:
-            previous = self._previous_announce
-            if previous is None:
-                services.async_remove("voice", "announce")
-            else:
-                services.async_register(
-                    previous.domain,
-                    previous.service,
-                    previous.handler,
-                    previous.schema,
-                    target=previous.target,
-                    description=previous.description,
-                    risky=previous.risky,
-                    access=previous.access,
-                )
+        self._unregister_speaker()
+        self.hub.services.async_remove(DOMAIN, "announce")
         if self.browser is not None:
             await self.browser.async_stop()
         await self.manager.async_stop()
         self.hub.data.pop(DOMAIN, None)
 
-    # -- announcements ----------------------------------------------------------------------
     async def _announce(self, call: ServiceCall) -> dict[str, Any]:
-        return await self._async_announce(call.data, wyoming=False)
-
-    async def _announce_everywhere(self, call: ServiceCall) -> dict[str, Any]:
-        return await self._async_announce(call.data, wyoming=True)
-
-    async def _async_announce(self, data: Mapping[str, Any], *, wyoming: bool) -> dict[str, Any]:
-        text, wav = data.get("text"), data.get("wav")
-        if bool(text) == bool(wav):
-            raise InvalidServiceData("give text or wav", {"text": "exactly one of text, wav"})
-        name, area = data.get("satellite"), data.get("area")
-        devices = self.manager.targets(name, area)
-        satellites = self.hub.data.get(SATELLITES) if wyoming else None
-        keys: list[str] = satellites.targets(name, area) if satellites is not None else []
-        if not devices and not keys:  # checked before spending time on speech
-            raise DeviceUnavailable(f"no connected satellite for {name or area or 'any room'}")
-        if wav:
-            try:
-                audio = read_wav(base64.b64decode(wav, validate=True))
-            except (binascii.Error, AudioFormatError) as err:
-                raise InvalidServiceData("unreadable recording", {"wav": str(err)}) from err
-        else:
-            audio = await self.manager.pipeline.async_say(str(text), data.get("language"))
-
-        async def on_satellites() -> dict[str, str | None]:
-            if not keys or satellites is None:
-                return {}
-            done = await satellites.async_announce(keys, audio, text)
-            return {satellites.sessions[k].name: err for k, err in done.items()}
-
-        mine, theirs = await asyncio.gather(
-            self.manager.async_announce(devices, audio, text), on_satellites()
-        )
-        results = {**theirs, **mine}
-        played = [n for n, err in results.items() if err is None]
-        failed = {n: err for n, err in results.items() if err}
-        if not played:
-            raise DeviceUnavailable(f"announcement not played: {failed}")
-        return {"played": played, "failed": failed, "seconds": round(audio.seconds, 3)}
+        return await self.manager.pipeline.speakers.async_announce(call.data, only=self.manager)
 
 
 INTEGRATION = EsphomeIntegration

@@ -182,6 +182,16 @@ class EsphomeManager:
             return [d for d in ready if self.area_of(d) == area_id]
         return ready
 
+    def has_targets(self, name: str | None, area: str | None) -> bool:
+        """Speaker: whether a connected voice device answers to `name` or is in `area`."""
+        return bool(self.targets(name, area))
+
+    async def async_play_on(
+        self, name: str | None, area: str | None, audio: Audio, text: str | None
+    ) -> dict[str, str | None]:
+        """Speaker: play on the matching devices; per device name None, or why not."""
+        return await self.async_announce(self.targets(name, area), audio, text)
+
     async def async_announce(
         self, devices: list[EsphomeDevice], audio: Audio, text: str | None = None
     ) -> dict[str, str | None]:

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from zeroconf import ServiceStateChange, Zeroconf
-from zeroconf.asyncio import AsyncServiceBrowser
-
-from integrations.zeroconf.browser import async_resolve
-from integrations.zeroconf.shared import async_zeroconf
+from integrations.zeroconf.browser import LanService
+from integrations.zeroconf.watcher import ServiceWatcher
 
 from .link import Endpoint
 
@@ -28,37 +23,15 @@ class WyomingBrowser:
     """Reports every `_wyoming._tcp` service (satellite or not: `describe` tells) as an Endpoint."""
 
     def __init__(self, hub: Hub, found: Callable[[Endpoint], None]) -> None:
-        self.hub = hub
         self.found = found
-        self._stack = contextlib.AsyncExitStack()
-        self._browser: AsyncServiceBrowser | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._watcher = ServiceWatcher(hub, WYOMING_SERVICE, self._async_found)
 
     async def async_start(self) -> None:
-        aiozc = await self._stack.enter_async_context(async_zeroconf(self.hub))
-
-        def on_change(
-            zeroconf: Zeroconf, service_type: str, name: str, state_change: ServiceStateChange
-        ) -> None:
-            if state_change in (ServiceStateChange.Added, ServiceStateChange.Updated):
-                task = asyncio.ensure_future(self._async_resolve(aiozc, service_type, name))
-                self._tasks.add(task)
-                task.add_done_callback(self._tasks.discard)
-
-        self._browser = AsyncServiceBrowser(aiozc.zeroconf, [WYOMING_SERVICE], handlers=[on_change])
+        await self._watcher.async_start()
 
     async def async_stop(self) -> None:
-        if self._browser is not None:
-            await self._browser.async_cancel()
-            self._browser = None
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self._stack.aclose()
+        await self._watcher.async_stop()
 
-    async def _async_resolve(self, aiozc: Any, service_type: str, name: str) -> None:
-        service = await async_resolve(aiozc, service_type, name)
-        if service is None:
-            return
+    async def _async_found(self, service: LanService) -> None:
         _LOGGER.debug("found %s at %s:%s", service.instance, service.host, service.port)
         self.found(Endpoint(service.instance, service.host, service.port))

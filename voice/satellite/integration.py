@@ -1,17 +1,13 @@
-"""The satellites plugin: attach Wyoming satellites, answer them, and `voice.announce`."""
+"""The satellites plugin: attach Wyoming satellites, answer them, play announcements on them."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from hub.errors import DeviceUnavailable, InvalidServiceData
+from hub.errors import InvalidServiceData
 from hub.integration import Integration, Manifest
 from hub.schema import Field, Schema
-from hub.services import ServiceCall
 
-from ..audio import AudioFormatError, read_wav
 from .arbitration import DEFAULT_WINDOW
 from .link import LinkTiming
 from .manager import DOMAIN, SatelliteManager, SatelliteSettings, parse_endpoint
@@ -29,15 +25,6 @@ CONFIG_SCHEMA = Schema(
         ),
         "reconnect_max": Field("float", min=0.1, max=600, default=30.0),
         "ping_interval": Field("float", min=0.1, max=60, default=2.0),
-    }
-)
-ANNOUNCE_SCHEMA = Schema(
-    {
-        "text": Field("str", max_length=1000, description="spoken with the hub's voice"),
-        "wav": Field("str", max_length=4_000_000, description="a recording, base64 WAV"),
-        "satellite": Field("str", max_length=100, description="name, device or entity id"),
-        "area": Field("str", max_length=100, description="every satellite in this room"),
-        "language": Field("str"),
     }
 )
 
@@ -77,43 +64,13 @@ class SatellitesIntegration(Integration):
         self.manager = SatelliteManager(self.hub, pipeline, settings)
         self.hub.data[DOMAIN] = self.manager
         await self.manager.async_start()
-        self.hub.services.async_register(
-            "voice",
-            "announce",
-            self._announce,
-            ANNOUNCE_SCHEMA,
-            description="Say a text or play a recording on one satellite, a room, or all",
-            # Like voice.say: members speak in the home; guests do not.
-            access="member",
-        )
+        # voice.announce (the voice plugin's) plays on them.
+        self._unregister_speaker = pipeline.speakers.register(self.manager)
 
     async def async_teardown(self) -> None:
-        self.hub.services.async_remove("voice", "announce")
+        self._unregister_speaker()
         await self.manager.async_stop()
         self.hub.data.pop(DOMAIN, None)
-
-    async def _announce(self, call: ServiceCall) -> dict[str, Any]:
-        data = call.data
-        text, wav = data.get("text"), data.get("wav")
-        if bool(text) == bool(wav):
-            raise InvalidServiceData("give text or wav", {"text": "exactly one of text, wav"})
-        keys = self.manager.targets(data.get("satellite"), data.get("area"))
-        if not keys:  # checked before spending time on speech
-            where = data.get("satellite") or data.get("area") or "any room"
-            raise DeviceUnavailable(f"no connected satellite for {where}")
-        if wav:
-            try:
-                audio = read_wav(base64.b64decode(wav, validate=True))
-            except (binascii.Error, AudioFormatError) as err:
-                raise InvalidServiceData("unreadable recording", {"wav": str(err)}) from err
-        else:
-            audio = await self.manager.pipeline.async_say(str(text), data.get("language"))
-        results = await self.manager.async_announce(keys, audio, text)
-        played = [self.manager.sessions[k].name for k, err in results.items() if err is None]
-        failed = {self.manager.sessions[k].name: err for k, err in results.items() if err}
-        if not played:
-            raise DeviceUnavailable(f"announcement not played: {failed}")
-        return {"played": played, "failed": failed, "seconds": round(audio.seconds, 3)}
 
 
 INTEGRATION = SatellitesIntegration

@@ -181,6 +181,18 @@ class SatelliteManager:
         results = await asyncio.gather(*(one(k) for k in keys))
         return dict(zip(keys, results, strict=True))
 
+    def has_targets(self, name: str | None, area: str | None) -> bool:
+        """Speaker: whether an attached satellite answers to `name` or is in `area`."""
+        return bool(self.targets(name, area))
+
+    async def async_play_on(
+        self, name: str | None, area: str | None, audio: Audio, text: str | None
+    ) -> dict[str, str | None]:
+        """Speaker: play on the matching satellites; per satellite name None, or why not."""
+        keys = self.targets(name, area)
+        done = await self.async_announce(keys, audio, text)
+        return {self.sessions[k].name: err for k, err in done.items()}
+
     def _names(self, key: str) -> set[str]:
         session = self.sessions[key]
         names = {key.lower(), session.name.lower(), session.conversation_id}
