@@ -90,6 +90,29 @@ async def test_each_kind_of_card_controls_its_device(
     assert not page.errors  # type: ignore[attr-defined]
 
 
+async def test_a_click_survives_an_update_that_arrived_while_typing(
+    site_factory: SiteFactory, browser: Browser
+) -> None:
+    # The card held the update while the field had text, then redrew on the Add button's
+    # pointerup: the button the click belonged to was gone and the item never added.
+    site = await site_factory()
+    hub = site.hub
+    page = await new_page(browser, DESKTOP)
+    await sign_in(page, site)
+    fridge = page.locator("hearth-card[data-entity='appliance.fridge']")
+    await fridge.get_by_label("add item").fill("yoghurt")
+    target = _attr(hub, "appliance.fridge", "compartments")["freezer"]["target"]
+    await hub.services.async_call(
+        "appliance",
+        "set_temperature",
+        {"entity_id": "appliance.fridge", "compartment": "freezer", "temperature": target - 1},
+    )
+    await page.wait_for_timeout(300)  # the update reaches the page while the text is there
+    await fridge.get_by_role("button", name="Add").click()
+    await expect(fridge.locator(".chip", has_text="yoghurt")).to_be_visible()
+    await expect(fridge.get_by_text(f"{target - 1:g}°", exact=True)).to_be_visible()
+
+
 async def test_main_pages_at_phone_and_desktop_sizes(
     site_factory: SiteFactory, browser: Browser
 ) -> None:

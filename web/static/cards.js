@@ -152,12 +152,20 @@ export class DeviceCard extends HTMLElement {
     // Updates wait while a finger is on a slider, a list is open or words are being typed,
     // and are shown as soon as that is over (not when focus happens to leave the card).
     this._holding = false;
+    this._pressing = false;
     this._chosen = true;
-    this.addEventListener("pointerdown", (e) => { if (e.target.matches?.("input[type=range]")) this._holding = true; });
+    // Nothing is redrawn between a press and its click: the pressed control would be replaced
+    // and the click lost (an update held while typing used to be drawn on pointerup).
+    const release = () => { this._pressing = false; this._holding = false; setTimeout(() => this.flush(), 0); };
+    this.addEventListener("pointerdown", (e) => {
+      this._pressing = true;
+      if (e.target.matches?.("input[type=range]")) this._holding = true;
+      document.addEventListener("pointerup", release, { once: true, capture: true });
+      document.addEventListener("pointercancel", release, { once: true, capture: true });
+    });
     this.addEventListener("focusin", (e) => { if (!this._refocusing && e.target.matches?.("select")) this._chosen = false; });
     const done = () => { this._holding = false; this._chosen = true; this.flush(); };
     this.addEventListener("change", done);
-    this.addEventListener("pointerup", () => { this._holding = false; this.flush(); });
     // Not while focus moves within the card: re-drawing between a button's press and release
     // would swallow the click. A click is over once its handlers (and a form's submit) ran.
     this.addEventListener("focusout", (e) => { if (!this.contains(e.relatedTarget)) setTimeout(() => this.flush(), 0); });
@@ -167,7 +175,7 @@ export class DeviceCard extends HTMLElement {
   get entityId() { return this._id; }
   update() {
     const el = document.activeElement;
-    if (this.contains(el) && this.busy(el)) { this._stale = true; return; }
+    if (this._pressing || (this.contains(el) && this.busy(el))) { this._stale = true; return; }
     this.render();
   }
   busy(el) {
@@ -177,7 +185,7 @@ export class DeviceCard extends HTMLElement {
     return false;
   }
   flush() {
-    if (!this._stale) return;
+    if (!this._stale || this._pressing) return;
     const el = document.activeElement;
     if (this.contains(el) && this.busy(el)) return;
     this._stale = false;
