@@ -86,6 +86,7 @@ class Record:
     stream_finish: float = 0.0  # seconds from end of speech to the streamed grammar result
     whole: Transcript | None = None
     hearings: dict[str, Hearing] | None = None
+    pcm: bytes | None = None  # the utterance as the ears got it (for the rescore vote)
 
 
 class Probe:
@@ -119,6 +120,7 @@ class Probe:
         assert self.last is not None
         self.last.streamed, self.last.stream_finish = streamed, finish
         self.last.whole, self.last.hearings = whole, hearings
+        self.last.pcm = pcm
         return replace(whole, text="", rejected=True)
 
 
@@ -168,8 +170,14 @@ def decide(verifier: VerifiedEngine, design: Design, rec: Record) -> tuple[str |
         return heard.text, latency
     hearing = rec.hearings[design.ear]
     verifier.policy = policy
-    verdict = verifier.decide(heard, hearing)
-    return (verdict.text if verdict.accept else None), latency + hearing.seconds
+    pcm = getattr(rec, "pcm", None)  # records saved before the rescore vote have none
+    started = time.perf_counter()
+    if pcm is None:
+        verdict = verifier.decide(heard, hearing)
+    else:
+        verdict = verifier.judge(heard, hearing, pcm)
+    judged = time.perf_counter() - started
+    return (verdict.text if verdict.accept else None), latency + hearing.seconds + judged
 
 
 def slots_ok(expected: dict[str, Any], actual: dict[str, Any]) -> bool:
@@ -272,6 +280,7 @@ def designs(tuned: VerifyPolicy) -> list[Design]:
         Design("grammar only, streamed", "stream", None),
         Design("whisper-short snapped", "whole", "short", replace(agree, mode="whisper")),
         Design("agree: whole + short", "whole", "short", agree),
+        Design("agree, no vote: stream+short", "stream", "short", replace(agree, rescore=False)),
         Design("agree: stream + short", "stream", "short", agree),
         Design("agree+floors: stream+short", "stream", "short", replace(agree, grammar_floor=True)),
         Design("unsure: stream + short", "stream", "short", replace(agree, mode="unsure")),
@@ -282,7 +291,7 @@ def designs(tuned: VerifyPolicy) -> list[Design]:
 
 
 def tune(verifier: VerifiedEngine, dev: list[Record], recognizer: IntentRecognizer) -> None:
-    """Grid over the agree policy on the dev split only."""
+    """Grids over the agree policy and the rescore vote, on the dev split only."""
     print("\ntuning grid (dev split only): agree, streamed grammar + short Whisper")
     print(f"{'max_char_rate':>13s} {'min_logprob':>11s}  right  wrong  negatives acted")
     for rate in (0.1, 0.15, 0.2, 0.25, 0.3, 0.4):
@@ -293,6 +302,19 @@ def tune(verifier: VerifiedEngine, dev: list[Record], recognizer: IntentRecogniz
             neg = sum(s.n(k, "acted") for k in NEGATIVE_KINDS)
             print(
                 f"{rate:13.2f} {floor:11.1f}  {pct(s.n('command', 'right'), s.n('command'))} "
+                f"{pct(s.n('command', 'wrong'), s.n('command'))}  {neg}/"
+                f"{sum(s.n(k) for k in NEGATIVE_KINDS)}"
+            )
+    print("\nrescore vote grid (dev split only), agree at the shipped floors")
+    print(f"{'min_fit':>13s} {'fit_margin':>11s}  right  wrong  negatives acted")
+    for min_fit in (0.0, 0.5, 0.8, 1.0):
+        for margin in (0.15, 0.3, math.inf):
+            policy = VerifyPolicy(min_fit=min_fit, fit_margin=margin)
+            d = Design("t", "stream", "short", policy)
+            s = score(dev, lambda r, d=d: decide(verifier, d, r), recognizer)  # type: ignore[misc]
+            neg = sum(s.n(k, "acted") for k in NEGATIVE_KINDS)
+            print(
+                f"{min_fit:13.2f} {margin:11.2f}  {pct(s.n('command', 'right'), s.n('command'))} "
                 f"{pct(s.n('command', 'wrong'), s.n('command'))}  {neg}/"
                 f"{sum(s.n(k) for k in NEGATIVE_KINDS)}"
             )

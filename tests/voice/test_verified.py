@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from voice.audio import silence
 from voice.pipeline import VoicePipeline
 from voice.stt.base import Transcript
-from voice.stt.snap import spell
+from voice.stt.snap import Snapper, spell
 from voice.stt.verified import VerifiedEngine, VerifyPolicy
 from voice.stt.whisper_engine import Hearing, WhisperEar
 
@@ -166,3 +167,76 @@ def test_whisper_short_window_hears_a_command(whisper_ear: WhisperEar, speech: A
     hearing = whisper_ear.hear(speech("what is the temperature in the kitchen"))
     assert spell(hearing.text) == "what is the temperature in the kitchen"
     assert hearing.logprob > -1.0 and hearing.no_speech < 0.5
+
+
+async def test_the_acoustic_vote_recovers_what_the_grammar_search_pruned(
+    verified: VerifiedEngine, verified_hub: VoicePipeline
+) -> None:
+    """Measured on the bench: the streamed grammar pass said 'make the blind to one hundred in
+    the bedroom' for this clip; Whisper heard it right, and the forced fit settles it."""
+    verified.policy = VerifyPolicy()
+    text = "make it twenty one degrees in the bedroom"
+    pcm = _spoken(text, Voice("flite", "slt"))
+    run = verified_hub.hub.async_add_executor_job
+    hearing = await run(verified.ear.hear, pcm)
+    pruned = _heard("make the blind to one hundred in the bedroom")
+    assert not verified.decide(pruned, hearing).accept  # the ears disagree
+    verdict = await run(verified.judge, pruned, hearing, pcm)
+    assert verdict.accept and verdict.text == text, verdict
+    assert verdict.reason.startswith("rescored")
+    without = replace(verified.policy, rescore=False)
+    verified.policy = without
+    assert not (await run(verified.judge, pruned, hearing, pcm)).accept
+    verified.policy = VerifyPolicy()
+
+
+async def test_the_vote_picks_the_sentence_the_audio_fits(
+    verified: VerifiedEngine, verified_hub: VoicePipeline
+) -> None:
+    """Whisper's text is no command and close to both 'on' and 'off': the audio says 'off'."""
+    verified.policy = VerifyPolicy()
+    pcm = _spoken("turn off the kitchen light", Voice("flite", "rms"))
+    misheard = Hearing("Turn of the kitchen light.", -0.4, 0.01, 0.1)
+    run = verified_hub.hub.async_add_executor_job
+    verdict = await run(verified.judge, _heard("turn on the kitchen light"), misheard, pcm)
+    assert verdict.accept and verdict.text == "turn off the kitchen light", verdict
+
+
+async def test_the_vote_never_overrules_what_whisper_heard(
+    verified: VerifiedEngine, verified_hub: VoicePipeline
+) -> None:
+    """Whisper heard a command: only that command may win, however well another one fits."""
+    verified.policy = VerifyPolicy()
+    pcm = _spoken("turn off the kitchen light", Voice("flite", "rms"))
+    # Whisper (here told) heard 'on'; the audio says 'off': the vote may not act on 'off'.
+    verdict = await verified_hub.hub.async_add_executor_job(
+        verified.judge,
+        _heard("turn off the kitchen light dim"),
+        Hearing("Turn on the kitchen light.", -0.3, 0.01, 0.1),
+        pcm,
+    )
+    assert not verdict.accept or verdict.text == "turn on the kitchen light"
+    assert verdict.text != "turn off the kitchen light"
+
+
+def test_forced_fit_prefers_the_sentence_that_was_said(sphinx: Any, speech: Any) -> None:
+    pcm = speech("turn on the kitchen light")
+    fits = sphinx.score_sentences(
+        pcm, "en", ["turn on the kitchen light", "start the vacuum", "turn on the qzxv light"]
+    )
+    assert fits["turn on the kitchen light"] > fits["start the vacuum"] + 0.5
+    assert fits["turn on the qzxv light"] == float("-inf")  # not in the dictionary: no vote
+    assert sphinx.score_sentences(pcm, "de", ["turn on the kitchen light"]) == {}
+
+
+def test_candidates_put_the_heard_numbers_into_the_nearest_shape() -> None:
+    snapper = Snapper(["set the freezer to minus five degrees", "start the vacuum"])
+    found = snapper.candidates("set the freezer to minus twenty degrees")
+    assert found[0] == "set the freezer to minus five degrees"
+    assert "set the freezer to minus twenty degrees" in found
+    # A shape whose number runs do not match what was heard is not filled.
+    assert snapper.candidates("set the freezer to degrees") == [
+        "set the freezer to minus five degrees",
+        "start the vacuum",
+    ]
+    assert Snapper([]).candidates("start the vacuum") == []

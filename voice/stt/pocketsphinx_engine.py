@@ -30,6 +30,7 @@ from .base import Transcript, VocabularySource
 
 _LOGGER = logging.getLogger(__name__)
 _GRAMMAR = "grammar"
+_ONE_SENTENCE = "one_sentence"
 # A word made of the silence phone: with fsgusefiller=False the grammar has no other way to
 # absorb the pause before and after a command, and leading/trailing silence made it fail.
 _SILENCE_WORD = "sil_"
@@ -112,6 +113,49 @@ class PocketsphinxEngine:
         stream = self._begin(language)
         stream.feed(pcm, whole=True)
         return stream.finish()
+
+    def score_sentences(self, pcm: bytes, language: str, sentences: list[str]) -> dict[str, float]:
+        """How well each sentence alone fits the audio: the grammar pass's confidence measure
+        (per-frame log-likelihood ratio against the phone loop), decoded whole.
+
+        The home grammar's beams can prune the right sentence; forced onto one sentence the
+        decoder cannot, so this is the acoustic model's vote between candidates another ear
+        proposed. A sentence with a word the dictionary lacks scores -inf. Blocking.
+        """
+        if not self.supports(language) or not sentences:
+            return {}
+        with self._lock:
+            cmn = (self._decoder.get_cmn(), self._phones.get_cmn())
+            try:
+                self._phones.set_cmn(self._cmn_start[1])
+                self._phones.start_utt()
+                self._phones.process_raw(pcm, no_search=False, full_utt=True)
+                _text, phone_score, _frames = _end(self._phones)
+                scores = {s: self._forced(pcm, s, phone_score) for s in sentences}
+            finally:
+                # Back to the home grammar, with the live normalisation the next streamed
+                # utterance would have started from.
+                self._decoder.activate_search(_GRAMMAR)
+                self._decoder.set_cmn(cmn[0])
+                self._phones.set_cmn(cmn[1])
+        return scores
+
+    def _forced(self, pcm: bytes, sentence: str, phone_score: float) -> float:
+        words = sentence.split()
+        if not words or not all(self.is_known_word(w) for w in words):
+            return -math.inf
+        sil = f"[{_SILENCE_WORD}]" if self.silence_word else ""
+        jsgf = f"#JSGF V1.0;\ngrammar one;\npublic <utterance> = {sil} {sentence} {sil};\n"
+        try:
+            self._decoder.add_jsgf_string(_ONE_SENTENCE, jsgf)
+        except RuntimeError:  # a dictionary word JSGF cannot spell: no vote
+            return -math.inf
+        self._decoder.activate_search(_ONE_SENTENCE)
+        self._decoder.set_cmn(self._cmn_start[0])
+        self._decoder.start_utt()
+        self._decoder.process_raw(pcm, no_search=False, full_utt=True)
+        text, score, frames = _end(self._decoder)
+        return _ratio(score, phone_score, frames) if text and frames else -math.inf
 
     def open_stream(self, language: str) -> PocketsphinxStream | None:
         """Decode while the person is still speaking; None if the decoder is busy."""

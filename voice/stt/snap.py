@@ -78,6 +78,12 @@ class Snapper:
         self._codes: dict[str, str] = {}
         self.sentences = list(dict.fromkeys(s for s in sentences if s))
         self._encoded = [_encode(s.split(), self._codes) for s in self.sentences]
+        # The same sentences with each run of number words as one '#': a sample holds "set the
+        # freezer to minus five degrees" but rarely the number that was said, so the shape is
+        # found first and the heard numbers are put back (`candidates`).
+        self._shapes = list(dict.fromkeys(_shape(s)[0] for s in self.sentences))
+        self._shape_codes: dict[str, str] = {}
+        self._shape_encoded = [_encode(s.split(), self._shape_codes) for s in self._shapes]
 
     def __len__(self) -> int:
         return len(self.sentences)
@@ -93,6 +99,46 @@ class Snapper:
         _choice, distance, index = found
         sentence = self.sentences[index]
         return Snap(sentence, int(distance), len(sentence.split()))
+
+    def candidates(self, text: str, limit: int = 2) -> list[str]:
+        """Up to `limit` nearest sentences, then up to `limit` nearest sentence shapes filled
+        with the numbers heard in `text` (not checked against the grammar: the caller does)."""
+        found: list[str] = []
+        if not self._encoded or not text:
+            return found
+        query = _encode(text.split(), self._codes, grow=False)
+        for _choice, _distance, index in process.extract(
+            query, self._encoded, scorer=Levenshtein.distance, limit=limit
+        ):
+            found.append(self.sentences[index])
+        shape, runs = _shape(text)
+        query = _encode(shape.split(), self._shape_codes, grow=False)
+        for _choice, _distance, index in process.extract(
+            query, self._shape_encoded, scorer=Levenshtein.distance, limit=limit
+        ):
+            words = self._shapes[index].split()
+            if words.count(_NUMBER_RUN) == len(runs):
+                heard = iter(runs)
+                found.append(" ".join(next(heard) if w == _NUMBER_RUN else w for w in words))
+        return list(dict.fromkeys(found))
+
+
+_NUMBER_RUN = "#"
+
+
+def _shape(text: str) -> tuple[str, list[str]]:
+    """'set it to twenty one degrees' -> ('set it to # degrees', ['twenty one'])."""
+    words: list[str] = []
+    runs: list[list[str]] = []
+    for word in text.split():
+        if word in _NUMBER_WORDS:
+            if not words or words[-1] != _NUMBER_RUN:
+                words.append(_NUMBER_RUN)
+                runs.append([])
+            runs[-1].append(word)
+        else:
+            words.append(word)
+    return " ".join(words), [" ".join(run) for run in runs]
 
 
 def _encode(words: list[str], codes: dict[str, str], grow: bool = True) -> str:

@@ -8,12 +8,20 @@ action. Modes (measured side by side in bench/voice.py):
 - "agree":   act on the grammar's sentence only when Whisper agrees (the default).
 - "whisper": Whisper decides alone: its transcript snapped to the nearest grammar sentence.
 - "unsure":  skip Whisper when the grammar pass is very sure (cheaper, weaker evidence).
+
+When the two ears disagree (and Whisper is sure it heard speech), the acoustic model votes
+(`rescore`): the grammar's sentence, Whisper's own transcript when it is a command, and the
+grammar sentences nearest to Whisper's are each forced onto the audio; the best fit among those
+Whisper is close to is acted on, if it fits well and nothing Whisper did not hear fits clearly
+better. The home grammar's search prunes ("make gate to twenty one" for "make it twenty one
+degrees"); a single forced sentence cannot be pruned away.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -34,6 +42,8 @@ from .whisper_engine import Hearing, WhisperEar, cut_repeat
 _LOGGER = logging.getLogger(__name__)
 Mode = Literal["agree", "whisper", "unsure"]
 Meaning = tuple[str, tuple[tuple[str, str], ...]]  # intent name, sorted slot values
+# The grammar engine's forced fit: (pcm, language, sentences) -> confidence per sentence.
+Scorer = Callable[[bytes, str, list[str]], dict[str, float]]
 # Sentences sampled from the grammar for the snap. The grammar's own hypothesis is always a
 # candidate too, so a grammar larger than the sample still verifies; only "whisper" mode
 # (which has no grammar hypothesis) is limited to the sample.
@@ -53,6 +63,15 @@ class VerifyPolicy:
     max_no_speech: float = 0.6
     grammar_floor: bool = False  # also require the grammar pass's own rejection checks
     sure_confidence: float = 1.5  # "unsure": grammar confidence that skips Whisper
+    rescore: bool = True  # let the acoustic model vote when the ears disagree
+    # Forced-fit confidence (the grammar pass's measure) the chosen sentence needs, and how far
+    # below the best-fitting candidate it may be. Dev grid: 0.5 and 0.3 (bench/voice.py --tune).
+    min_fit: float = 0.5
+    fit_margin: float = 0.3
+    snap_candidates: int = 3  # nearest sentences and nearest shapes, each
+    # How much better the chosen sentence must fit than one Whisper is as close to that means
+    # another command ("turn on" / "turn off" for "turn of"): the vote must be decisive.
+    vote_margin: float = 0.1
 
 
 class GrammarEngine(Protocol):
@@ -73,6 +92,7 @@ class Verdict:
     text: str
     reason: str
     snap: Snap | None = None
+    disputed: bool = False  # the ears disagree, and Whisper was sure it heard speech
 
 
 class VerifiedEngine:
@@ -125,7 +145,7 @@ class VerifiedEngine:
             if heard.confidence >= policy.sure_confidence:
                 return replace(heard, engine=self.name, detail="grammar sure")
         hearing = self.ear.hear(pcm)
-        verdict = self.decide(heard, hearing)
+        verdict = self.judge(heard, hearing, pcm)
         _LOGGER.debug(
             "grammar %r (%.2f%s), whisper %r (%.2f, no speech %.2f): %s",
             heard.text,
@@ -145,6 +165,59 @@ class VerifiedEngine:
             heard=hearing.text,
             detail=verdict.reason,
         )
+
+    def judge(self, heard: Transcript, hearing: Hearing, pcm: bytes) -> Verdict:
+        """`decide`, then the acoustic model's vote if the ears disagree (blocking)."""
+        verdict = self.decide(heard, hearing)
+        scorer = getattr(self.grammar, "score_sentences", None)
+        if verdict.accept or not verdict.disputed or not self.policy.rescore or scorer is None:
+            return verdict
+        return self.rescore(heard, hearing, pcm, scorer)
+
+    def rescore(self, heard: Transcript, hearing: Hearing, pcm: bytes, scorer: Scorer) -> Verdict:
+        """The best-fitting candidate sentence that Whisper is close to, or a refusal."""
+        policy = self.policy
+        language = heard.language
+        spoken = spell(cut_repeat(hearing.text), language)
+        with self._lock:
+            meaning = self._meanings.get(language)
+            snapper = self._snappers.get(language)
+        if meaning is None or snapper is None:
+            return Verdict(False, "", "no grammar to rescore against")
+        whisper_meaning = meaning(spoken)
+        proposed = [" ".join(tokenize(heard.text))]
+        proposed += [spoken] if whisper_meaning is not None else []
+        proposed += snapper.candidates(spoken, policy.snap_candidates)
+        meanings = {c: meaning(c) for c in dict.fromkeys(p for p in proposed if p)}
+        candidates = {c: m for c, m in meanings.items() if m is not None}
+        if not candidates:
+            return Verdict(False, "", f"no command near '{spoken}'")
+        fits: dict[str, float] = scorer(pcm, language, list(candidates))
+        best_fit = max(fits.values(), default=-math.inf)
+
+        def heard_it(sentence: str) -> bool:
+            # Whisper must be close to it in letters and numbers, and mean the same command
+            # when its own transcript is one.
+            return (
+                char_rate(spoken, sentence) <= policy.max_char_rate
+                and numbers(spoken) == numbers(sentence)
+                and whisper_meaning in (None, candidates[sentence])
+            )
+
+        eligible = [c for c in candidates if heard_it(c)]
+        if not eligible:
+            return Verdict(False, "", f"no command near '{spoken}' fits the audio")
+        chosen = max(eligible, key=lambda c: fits.get(c, -math.inf))
+        fit = fits.get(chosen, -math.inf)
+        mine = Snap(chosen, word_distance(spoken, chosen), len(chosen.split()))
+        if fit < policy.min_fit:
+            return Verdict(False, "", f"'{chosen}' fits the audio poorly ({fit:.2f})", mine)
+        if fit < best_fit - policy.fit_margin:
+            return Verdict(False, "", f"the audio fits another sentence better than '{chosen}'")
+        rivals = [fits.get(c, -math.inf) for c in eligible if candidates[c] != candidates[chosen]]
+        if rivals and fit < max(rivals) + policy.vote_margin:
+            return Verdict(False, "", f"the audio fits '{chosen}' and another command alike")
+        return Verdict(True, chosen, f"rescored ({fit:.2f}, best {best_fit:.2f})", mine)
 
     def decide(self, heard: Transcript, hearing: Hearing) -> Verdict:
         """Act or refuse, from the grammar's hypothesis and what Whisper heard."""
@@ -169,21 +242,41 @@ class VerifiedEngine:
             return Verdict(True, nearest.sentence, "whisper snapped", nearest)
         grammar_text = " ".join(tokenize(heard.text))
         if not grammar_text:
-            return Verdict(False, "", "grammar heard nothing")
+            return Verdict(False, "", "grammar heard nothing", disputed=True)
         if policy.grammar_floor and heard.rejected:
-            return Verdict(False, "", "grammar pass rejected it")
+            return Verdict(False, "", "grammar pass rejected it", disputed=True)
         mine = Snap(grammar_text, word_distance(spoken, grammar_text), len(grammar_text.split()))
         if numbers(spoken) != numbers(grammar_text):
             # A number is the whole command ("ten minutes", "minus twenty"): no tolerance.
-            return Verdict(False, "", f"numbers differ: whisper heard '{spoken}'", mine)
+            return Verdict(False, "", f"numbers differ: whisper heard '{spoken}'", mine, True)
         if heard_meaning is not None and meaning is not None:
             if heard_meaning != meaning(grammar_text):
-                return Verdict(False, "", f"whisper heard another command: '{spoken}'", mine)
+                reason = f"whisper heard another command: '{spoken}'"
+                return Verdict(False, "", reason, mine, disputed=True)
             return Verdict(True, heard.text, "same command", mine)
         rate = char_rate(spoken, grammar_text)
         if rate > policy.max_char_rate:
-            return Verdict(False, "", f"'{spoken}' is {rate:.2f} off", mine)
+            return Verdict(False, "", f"'{spoken}' is {rate:.2f} off", mine, disputed=True)
+        rival = self._rival(spoken, grammar_text, rate, heard.language)
+        if rival is not None:
+            # "turn of the kitchen light" is as close to "turn off" as to "turn on": closeness
+            # in letters is no evidence for either, so the acoustic model must decide.
+            reason = f"'{spoken}' is as close to '{rival}'"
+            return Verdict(False, "", reason, mine, disputed=True)
         return Verdict(True, heard.text, "agree", mine)
+
+    def _rival(self, spoken: str, grammar_text: str, rate: float, language: str) -> str | None:
+        """A sentence meaning another command that Whisper's text is at least as close to."""
+        with self._lock:
+            meaning = self._meanings.get(language)
+            snapper = self._snappers.get(language)
+        if meaning is None or snapper is None:
+            return None
+        mine = meaning(grammar_text)
+        for sentence in snapper.candidates(spoken, self.policy.snap_candidates):
+            if char_rate(spoken, sentence) <= rate and meaning(sentence) not in (None, mine):
+                return sentence
+        return None
 
 
 class VerifiedStream:
