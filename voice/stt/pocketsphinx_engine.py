@@ -20,6 +20,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pocketsphinx as ps
@@ -69,6 +70,8 @@ class PocketsphinxEngine:
         self.reject_below = reject_below  # None: the measured default of each decoding mode
         self.silence_word = silence_word
         self._lock = threading.Lock()
+        self._fit_lock = threading.Lock()
+        self._fitter: _Fitter | None = None  # made on the first vote (+11 MB)
         # fsgusefiller=False: with fillers the grammar search sometimes returned nothing.
         # lm=None: only the grammar search is used, and the default 3-gram model costs 64 MB.
         config = {**GRAMMAR_BEAMS, "lm": None, **(options or {})}
@@ -124,38 +127,10 @@ class PocketsphinxEngine:
         """
         if not self.supports(language) or not sentences:
             return {}
-        with self._lock:
-            cmn = (self._decoder.get_cmn(), self._phones.get_cmn())
-            try:
-                self._phones.set_cmn(self._cmn_start[1])
-                self._phones.start_utt()
-                self._phones.process_raw(pcm, no_search=False, full_utt=True)
-                _text, phone_score, _frames = _end(self._phones)
-                scores = {s: self._forced(pcm, s, phone_score) for s in sentences}
-            finally:
-                # Back to the home grammar, with the live normalisation the next streamed
-                # utterance would have started from.
-                self._decoder.activate_search(_GRAMMAR)
-                self._decoder.set_cmn(cmn[0])
-                self._phones.set_cmn(cmn[1])
-        return scores
-
-    def _forced(self, pcm: bytes, sentence: str, phone_score: float) -> float:
-        words = sentence.split()
-        if not words or not all(self.is_known_word(w) for w in words):
-            return -math.inf
-        sil = f"[{_SILENCE_WORD}]" if self.silence_word else ""
-        jsgf = f"#JSGF V1.0;\ngrammar one;\npublic <utterance> = {sil} {sentence} {sil};\n"
-        try:
-            self._decoder.add_jsgf_string(_ONE_SENTENCE, jsgf)
-        except RuntimeError:  # a dictionary word JSGF cannot spell: no vote
-            return -math.inf
-        self._decoder.activate_search(_ONE_SENTENCE)
-        self._decoder.set_cmn(self._cmn_start[0])
-        self._decoder.start_utt()
-        self._decoder.process_raw(pcm, no_search=False, full_utt=True)
-        text, score, frames = _end(self._decoder)
-        return _ratio(score, phone_score, frames) if text and frames else -math.inf
+        with self._fit_lock:
+            fitter = self._fitter or _Fitter(self._decoder.lookup_word, self.silence_word)
+            self._fitter = fitter
+            return fitter.score(pcm, sentences)
 
     def open_stream(self, language: str) -> PocketsphinxStream | None:
         """Decode while the person is still speaking; None if the decoder is busy."""
@@ -189,6 +164,54 @@ class PocketsphinxEngine:
             "heard %r confidence %.2f, %.1f phones/s, rejected %s", text, confidence, rate, rejected
         )
         return confidence, rejected
+
+
+class _Fitter:
+    """Decoders of their own for forced fits, with batch feature normalisation: the live
+    decoders' normalisation carries state from utterance to utterance (the same audio scored
+    1.12 and 2.27 depending on what came before), and a vote must not depend on history."""
+
+    def __init__(self, pronounce: Callable[[str], str | None], silence_word: bool) -> None:
+        self._pronounce = pronounce
+        self._silence = f"[{_SILENCE_WORD}]" if silence_word else ""
+        small = {"loglevel": "FATAL", "lm": None, "cmn": "batch", "dict": str(_PHONE_DICT)}
+        self._decoder = ps.Decoder(ps.Config(**small, **GRAMMAR_BEAMS))
+        self._phones = ps.Decoder(ps.Config(**small))
+        self._phones.add_allphone_file(_PHONES, ps.get_model_path("en-us/en-us-phone.lm.bin"))
+        self._phones.activate_search(_PHONES)
+
+    def score(self, pcm: bytes, sentences: list[str]) -> dict[str, float]:
+        self._phones.start_utt()
+        self._phones.process_raw(pcm, no_search=False, full_utt=True)
+        _text, phone_score, _frames = _end(self._phones)
+        return {s: self._forced(pcm, s, phone_score) for s in sentences}
+
+    def _forced(self, pcm: bytes, sentence: str, phone_score: float) -> float:
+        words = sentence.split()
+        if not words or not all(self._known(w) for w in words):
+            return -math.inf
+        jsgf = (
+            f"#JSGF V1.0;\ngrammar one;\npublic <u> = {self._silence} {sentence} {self._silence};\n"
+        )
+        try:
+            self._decoder.add_jsgf_string(_ONE_SENTENCE, jsgf)
+        except RuntimeError:  # a dictionary word JSGF cannot spell: no vote
+            return -math.inf
+        self._decoder.activate_search(_ONE_SENTENCE)
+        self._decoder.start_utt()
+        self._decoder.process_raw(pcm, no_search=False, full_utt=True)
+        text, score, frames = _end(self._decoder)
+        return _ratio(score, phone_score, frames) if text and frames else -math.inf
+
+    def _known(self, word: str) -> bool:
+        """Copy the word's pronunciation from the full dictionary on first use."""
+        if self._decoder.lookup_word(word) is not None:
+            return True
+        phones = self._pronounce(word)
+        if phones is None:
+            return False
+        self._decoder.add_word(word, phones, False)
+        return True
 
 
 class PocketsphinxStream:

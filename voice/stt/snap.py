@@ -101,14 +101,20 @@ class Snapper:
         return Snap(sentence, int(distance), len(sentence.split()))
 
     def candidates(self, text: str, limit: int = 2) -> list[str]:
-        """Up to `limit` nearest sentences, then up to `limit` nearest sentence shapes filled
-        with the numbers heard in `text` (not checked against the grammar: the caller does)."""
+        """Up to `limit` nearest sentences in words, `limit` in letters ("and lock the front
+        door" is one word from "lock the front door" but fewer letters from "unlock the front
+        door"), then up to `limit` nearest sentence shapes filled with the numbers heard in
+        `text` (not checked against the grammar: the caller does)."""
         found: list[str] = []
         if not self._encoded or not text:
             return found
         query = _encode(text.split(), self._codes, grow=False)
         for _choice, _distance, index in process.extract(
             query, self._encoded, scorer=Levenshtein.distance, limit=limit
+        ):
+            found.append(self.sentences[index])
+        for _choice, _distance, index in process.extract(
+            text, self.sentences, scorer=Levenshtein.distance, limit=limit
         ):
             found.append(self.sentences[index])
         shape, runs = _shape(text)
