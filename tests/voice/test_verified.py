@@ -9,7 +9,8 @@ import pytest
 
 from voice.audio import silence
 from voice.pipeline import VoicePipeline
-from voice.stt.base import Transcript
+from voice.stt.base import Transcript, VocabularySource
+from voice.stt.pocketsphinx_engine import PocketsphinxEngine
 from voice.stt.snap import Snapper, spell
 from voice.stt.verified import VerifiedEngine, VerifyPolicy
 from voice.stt.whisper_engine import Hearing, WhisperEar
@@ -36,10 +37,10 @@ def _spoken(text: str, voice: Voice, condition: str = "clean") -> bytes:
     return silence(0.5) + read_pcm(synthesize(text, voice, 1.0, condition)) + silence(0.8)
 
 
-# Measured refusals (deterministic decoders) would be listed here as strict xfails. "toggle the
-# bedroom light" (festival kal), heard by Whisper as "park all the bedroom light", is 0.27 off:
-# accepted at the dev-tuned 0.30.
-REFUSED: set[tuple[str, str]] = set()
+# Measured refusals, as strict xfails. "toggle the bedroom light" (festival kal): Whisper hears
+# "park all the bedroom light", 0.27 off "toggle" but 0.23 off both "turn on" and "turn off the
+# bedroom light": closeness is no evidence for any of them, and Whisper proposes no command.
+REFUSED: set[tuple[str, str]] = {("toggle the bedroom light", "festival:kal_diphone")}
 
 
 def _case(index: int, command: Command) -> Any:
@@ -193,13 +194,19 @@ async def test_the_acoustic_vote_recovers_what_the_grammar_search_pruned(
 async def test_the_vote_picks_the_sentence_the_audio_fits(
     verified: VerifiedEngine, verified_hub: VoicePipeline
 ) -> None:
-    """Whisper's text is no command and close to both 'on' and 'off': the audio says 'off'."""
-    verified.policy = VerifyPolicy()
+    """Whisper's text is no command and as close to 'on' as to 'off'; the audio says 'off'.
+    Shipped ("heard"), the vote has no proposal of Whisper's to weigh and refuses; voting over
+    the sentences nearest to Whisper's ("near"), the audio picks 'off'. Neither acts on 'on'."""
     pcm = _spoken("turn off the kitchen light", Voice("flite", "rms"))
     misheard = Hearing("Turn of the kitchen light.", -0.4, 0.01, 0.1)
     run = verified_hub.hub.async_add_executor_job
-    verdict = await run(verified.judge, _heard("turn on the kitchen light"), misheard, pcm)
-    assert verdict.accept and verdict.text == "turn off the kitchen light", verdict
+    verified.policy = VerifyPolicy()
+    shipped = await run(verified.judge, _heard("turn on the kitchen light"), misheard, pcm)
+    assert not shipped.accept and "no command" in shipped.reason, shipped
+    verified.policy = VerifyPolicy(vote_candidates="near")
+    near = await run(verified.judge, _heard("turn on the kitchen light"), misheard, pcm)
+    verified.policy = VerifyPolicy()
+    assert near.accept and near.text == "turn off the kitchen light", near
 
 
 async def test_the_vote_never_overrules_what_whisper_heard(
@@ -220,12 +227,21 @@ async def test_the_vote_never_overrules_what_whisper_heard(
 
 
 async def test_forced_fit_prefers_the_sentence_that_was_said(
-    sphinx: Any, speech: Any, verified_hub: VoicePipeline
+    speech: Any, verified_hub: VoicePipeline
 ) -> None:
-    await verified_hub.hub.async_add_executor_job(_forced_fits, sphinx, speech)
+    # An engine of its own: streamed decodes move the live normalisation that the shared
+    # engine carries from test to test.
+    source = VocabularySource(
+        "en",
+        verified_hub.speech_recognizers["en"].intents,
+        verified_hub.vocabulary.slot_lists("en"),
+    )
+    await verified_hub.hub.async_add_executor_job(_forced_fits, source, speech)
 
 
-def _forced_fits(sphinx: Any, speech: Any) -> None:
+def _forced_fits(source: VocabularySource, speech: Any) -> None:
+    sphinx = PocketsphinxEngine()
+    sphinx.set_vocabulary(source)
     pcm = speech("turn on the kitchen light")
     fits = sphinx.score_sentences(
         pcm, "en", ["turn on the kitchen light", "start the vacuum", "turn on the qzxv light"]
@@ -237,6 +253,7 @@ def _forced_fits(sphinx: Any, speech: Any) -> None:
     # does: the same clip scored 1.12 and 2.27 on them).
     for other in ("start the vacuum", "what's in the fridge"):
         stream = sphinx.open_stream("en")
+        assert stream is not None
         stream.feed(speech(other))
         stream.finish()
         again = sphinx.score_sentences(pcm, "en", ["turn on the kitchen light"])
