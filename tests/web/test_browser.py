@@ -274,3 +274,36 @@ async def test_a_demoted_user_sees_the_guest_view_at_once(
     await expect(page.locator("hearth-card[data-entity='light.bedroom_light']")).to_be_visible()
     await expect(kitchen).to_have_count(0)
     assert not page.errors  # type: ignore[attr-defined]
+
+
+async def test_a_socket_lost_during_the_handshake_reconnects_without_errors(
+    site_factory: SiteFactory, browser: Browser
+) -> None:
+    """The hub going away while the app subscribes (a restart, a page leaving) rejects the
+    pending subscriptions: the app reconnects and subscribes again, raising nothing. Before,
+    each rejection surfaced as an uncaught 'connection lost' (a fresh-clone CI run failed)."""
+    site = await site_factory()
+    page = await new_page(browser)
+    cut: list[str] = []
+
+    async def handler(ws: Any) -> None:
+        server = ws.connect_to_server()
+
+        def from_page(message: str | bytes) -> None:
+            if not cut and '"subscribe_events"' in str(message):
+                cut.append(str(message))  # the first socket dies mid-handshake
+                asyncio.get_running_loop().create_task(server.close())
+                asyncio.get_running_loop().create_task(ws.close())
+                return
+            server.send(message)
+
+        ws.on_message(from_page)
+
+    await page.route_web_socket("**/api/websocket", handler)
+    await sign_in(page, site)  # returns once a (second) socket has caught up
+    assert cut, "the handshake was never cut"
+    light = page.locator("hearth-card[data-entity='light.kitchen_light']")
+    await expect(light).to_have_attribute("data-state", "off")
+    await site.hub.services.async_call("light", "turn_on", {"entity_id": "light.kitchen_light"})
+    await expect(light).to_have_attribute("data-state", "on")  # the new socket is live
+    assert not page.errors, page.errors  # type: ignore[attr-defined]

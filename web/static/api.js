@@ -74,6 +74,11 @@ class Store extends EventTarget {
 }
 export const store = new Store();
 
+/** The websocket closed before a command was answered. */
+export class ConnectionLost extends Error {
+  constructor() { super("connection lost"); this.name = "ConnectionLost"; }
+}
+
 /** The websocket: subscribes to everything the user may see and reconnects on its own. */
 class Live {
   constructor() { this.ws = null; this.nextId = 1; this.pending = new Map(); this.handlers = new Map(); this.backoff = 500; this.stopped = false; }
@@ -85,13 +90,17 @@ class Live {
     this.ws = ws;
     ws.onmessage = (ev) => {
       const data = JSON.parse(ev.data);
-      for (const msg of Array.isArray(data) ? data : [data]) this.handle(msg);
+      for (const msg of Array.isArray(data) ? data : [data]) {
+        // A socket lost mid-handshake (hub restart, page leaving) rejects the pending
+        // subscriptions; the reconnect subscribes again, so only other errors surface.
+        this.handle(msg).catch((err) => { if (!(err instanceof ConnectionLost)) throw err; });
+      }
     };
     ws.onclose = (ev) => {
       // 4003: this user's rights changed or were revoked; start over with what is left.
       if (ev.code === 4003 && !this.stopped) { this.stopped = true; location.reload(); return; }
       store.connected = false; store.emit("connection");
-      for (const [, p] of this.pending) p.reject(new Error("connection lost"));
+      for (const [, p] of this.pending) p.reject(new ConnectionLost());
       this.pending.clear();
       if (!this.stopped) setTimeout(() => this.connect(), this.backoff);
       this.backoff = Math.min(this.backoff * 2, 10000);
