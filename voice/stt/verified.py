@@ -9,12 +9,12 @@ action. Modes (measured side by side in bench/voice.py):
 - "whisper": Whisper decides alone: its transcript snapped to the nearest grammar sentence.
 - "unsure":  skip Whisper when the grammar pass is very sure (cheaper, weaker evidence).
 
-When the two ears disagree (and Whisper is sure it heard speech), the acoustic model votes
-(`rescore`): the grammar's sentence, Whisper's own transcript when it is a command, and the
-grammar sentences nearest to Whisper's are each forced onto the audio; the best fit among those
-Whisper is close to is acted on, if it fits well and nothing Whisper did not hear fits clearly
-better. The home grammar's search prunes ("make gate to twenty one" for "make it twenty one
-degrees"); a single forced sentence cannot be pruned away.
+When the two ears propose different commands (and Whisper is sure it heard speech), the
+acoustic model votes (`rescore`): the grammar's sentence and Whisper's transcript, when that is
+itself a command, are each forced onto the audio; Whisper's acts only if it fits best, fits well
+and no other command fits alike. The home grammar's search prunes ("make gate to twenty one"
+for "make it twenty one degrees"); a single forced sentence cannot be pruned away.
+(`vote_candidates="near"` also weighs the grammar sentences nearest to Whisper's text.)
 """
 
 from __future__ import annotations
@@ -269,26 +269,13 @@ class VerifiedEngine:
         rate = char_rate(spoken, grammar_text)
         if rate > policy.max_char_rate:
             return Verdict(False, "", f"'{spoken}' is {rate:.2f} off", mine, disputed=True)
-        rival = self._rival(spoken, grammar_text, rate, heard.language)
+        rival = _rival(spoken, grammar_text, rate, meaning, snapper, policy.snap_candidates)
         if rival is not None:
             # "turn of the kitchen light" is as close to "turn off" as to "turn on": closeness
             # in letters is no evidence for either, so the acoustic model must decide.
             reason = f"'{spoken}' is as close to '{rival}'"
             return Verdict(False, "", reason, mine, disputed=True)
         return Verdict(True, heard.text, "agree", mine)
-
-    def _rival(self, spoken: str, grammar_text: str, rate: float, language: str) -> str | None:
-        """A sentence meaning another command that Whisper's text is at least as close to."""
-        with self._lock:
-            meaning = self._meanings.get(language)
-            snapper = self._snappers.get(language)
-        if meaning is None or snapper is None:
-            return None
-        mine = meaning(grammar_text)
-        for sentence in snapper.candidates(spoken, self.policy.snap_candidates):
-            if char_rate(spoken, sentence) <= rate and meaning(sentence) not in (None, mine):
-                return sentence
-        return None
 
 
 class VerifiedStream:
@@ -308,6 +295,24 @@ class VerifiedStream:
 
     def abort(self) -> None:
         self.stream.abort()
+
+
+def _rival(
+    spoken: str,
+    grammar_text: str,
+    rate: float,
+    meaning: Callable[[str], Meaning | None] | None,
+    snapper: Snapper | None,
+    limit: int,
+) -> str | None:
+    """A sentence meaning another command that Whisper's text is at least as close to."""
+    if meaning is None or snapper is None:
+        return None
+    mine = meaning(grammar_text)
+    for sentence in snapper.candidates(spoken, limit):
+        if char_rate(spoken, sentence) <= rate and meaning(sentence) not in (None, mine):
+            return sentence
+    return None
 
 
 def default_verifier(grammar: GrammarEngine, mode: Mode = "agree") -> VerifiedEngine:
