@@ -35,6 +35,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -62,11 +63,12 @@ from voice.recognizer import IntentMatch, IntentRecognizer
 from voice.settings import VoiceSettings
 from voice.stt.base import Transcript, VocabularySource
 from voice.stt.pocketsphinx_engine import PocketsphinxEngine
-from voice.stt.verified import VerifiedEngine, VerifyPolicy
+from voice.stt.verified import VerifiedEngine, VerifyPolicy, home_context
 from voice.stt.whisper_engine import Hearing, WhisperEar
 
 RECORDS = Path(__file__).resolve().parents[1] / "test-artifacts" / "bench-voice-records.pkl"
 NEGATIVE_KINDS = ("other_speech", "real_speech", "music", "noise")
+EARS: dict[str, WhisperEar] = {}  # the Whisper ears of this run, by Probe key
 
 
 def rss_mb() -> float:
@@ -149,29 +151,46 @@ class _ProbeStream:
         self.stream.abort()
 
 
-class MemoFits:
-    """The grammar engine with its forced fits remembered per (utterance, sentences): the tuning
-    grids re-decide the same clips many times. Latency counts each fit's first cost."""
+class Memo:
+    """A scorer's results remembered per (utterance, language, sentences): the tuning grids
+    re-decide the same clips many times. Latency counts each result's first cost."""
 
-    def __init__(self, grammar: PocketsphinxEngine) -> None:
-        self.grammar = grammar
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
         self._memo: dict[tuple[int, str, tuple[str, ...]], tuple[dict[str, float], float]] = {}
         self.charged = 0.0  # first-time seconds of the fits asked for
         self.spent = 0.0  # seconds actually spent in this wrapper
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self.grammar, name)
+        return getattr(self.inner, name)
 
-    def score_sentences(self, pcm: bytes, language: str, sentences: list[str]) -> dict[str, float]:
+    def remember(
+        self, pcm: bytes, language: str, sentences: list[str], fit: Callable[[], dict[str, float]]
+    ) -> dict[str, float]:
         started = time.perf_counter()
         key = (hash(pcm), language, tuple(sentences))
         if key not in self._memo:
-            fits = self.grammar.score_sentences(pcm, language, sentences)
-            self._memo[key] = (fits, time.perf_counter() - started)
+            self._memo[key] = (fit(), time.perf_counter() - started)
         fits, cost = self._memo[key]
         self.charged += cost
         self.spent += time.perf_counter() - started
         return fits
+
+
+class MemoFits(Memo):
+    """The grammar engine with its forced fits remembered."""
+
+    def score_sentences(self, pcm: bytes, language: str, sentences: list[str]) -> dict[str, float]:
+        fit = partial(self.inner.score_sentences, pcm, language, sentences)
+        return self.remember(pcm, language, sentences, fit)
+
+
+class MemoEar(Memo):
+    """A Whisper ear with its forced scores remembered."""
+
+    def score(self, pcm: bytes, sentences: list[str], language: str = "en") -> dict[str, float]:
+        fit = partial(self.inner.score, pcm, sentences, language)
+        return self.remember(pcm, "w" + language, sentences, fit)
 
 
 @dataclass(frozen=True)
@@ -201,17 +220,17 @@ def decide(verifier: VerifiedEngine, design: Design, rec: Record) -> tuple[str |
         return heard.text, latency
     hearing = rec.hearings[design.ear]
     verifier.policy = policy
+    verifier.ear = EARS.get(design.ear, verifier.ear)  # Whisper's vote uses the design's ear
     pcm = getattr(rec, "pcm", None)  # records saved before the rescore vote have none
-    memo = verifier.grammar if isinstance(verifier.grammar, MemoFits) else None
-    charged, spent = (memo.charged, memo.spent) if memo else (0.0, 0.0)
+    memos = [m for m in (verifier.grammar, verifier.ear) if isinstance(m, Memo)]
+    charged = sum(m.charged - m.spent for m in memos)
     started = time.perf_counter()
     if pcm is None:
         verdict = verifier.decide(heard, hearing)
     else:
         verdict = verifier.judge(heard, hearing, pcm)
-    judged = time.perf_counter() - started
-    if memo is not None:  # a remembered fit costs what it cost the first time
-        judged += (memo.charged - charged) - (memo.spent - spent)
+    # A remembered fit costs what it cost the first time.
+    judged = time.perf_counter() - started + sum(m.charged - m.spent for m in memos) - charged
     return (verdict.text if verdict.accept else None), latency + hearing.seconds + judged
 
 
@@ -308,26 +327,42 @@ async def collect(
     return records
 
 
+SHIPPED = "shipped: stream + short"
+
+
 def designs(tuned: VerifyPolicy) -> list[Design]:
     agree = tuned
+    grammar_vote = replace(agree, voter="grammar", vote_candidates="heard")
     return [
         Design("grammar only, whole", "whole", None),
         Design("grammar only, streamed", "stream", None),
         Design("whisper-short snapped", "whole", "short", replace(agree, mode="whisper")),
-        Design("agree: whole + short", "whole", "short", agree),
         Design("agree, no vote: stream+short", "stream", "short", replace(agree, rescore=False)),
-        Design("agree: stream + short", "stream", "short", agree),
+        Design("agree, grammar votes", "stream", "short", grammar_vote),
         Design(
-            "agree, vote near: str+short",
+            "agree, grammar votes near",
             "stream",
             "short",
-            replace(agree, vote_candidates="near"),
+            replace(grammar_vote, vote_candidates="near"),
         ),
-        Design("agree+floors: stream+short", "stream", "short", replace(agree, grammar_floor=True)),
         Design("unsure: stream + short", "stream", "short", replace(agree, mode="unsure")),
+        Design(
+            "whisper votes, no 2nd opin.", "stream", "short", replace(agree, second_opinion=False)
+        ),
+        Design("both vote", "stream", "short", replace(agree, voter="both")),
+        Design(SHIPPED, "stream", "short", agree),
+        *(
+            design
+            for ear in ("ctx", "beam", "ctxbeam")
+            for design in (
+                Design(f"{ear} snapped", "whole", ear, replace(agree, mode="whisper")),
+                Design(f"{ear}: agree, grammar votes", "stream", ear, grammar_vote),
+                Design(f"{ear}: shipped policy", "stream", ear, agree),
+                Design(f"{ear}: whisper -2.0", "stream", ear, replace(agree, whisper_min_fit=-2.0)),
+            )
+        ),
         Design("base snapped", "whole", "base", replace(agree, mode="whisper")),
-        Design("agree: whole + base", "whole", "base", agree),
-        Design("agree: stream + base", "stream", "base", agree),
+        Design("base: shipped policy", "stream", "base", agree),
     ]
 
 
@@ -347,16 +382,39 @@ def tune(verifier: VerifiedEngine, dev: list[Record], recognizer: IntentRecogniz
     for min_fit, margin, vote in itertools.product(
         (0.0, 0.5, 1.0), (0.0, 0.15, 0.3, math.inf), (0.0, 0.1, 0.3)
     ):
-        policy = VerifyPolicy(min_fit=min_fit, fit_margin=margin, vote_margin=vote)
+        policy = VerifyPolicy(
+            voter="grammar",
+            vote_candidates="heard",
+            min_fit=min_fit,
+            fit_margin=margin,
+            vote_margin=vote,
+        )
         cell = grid_cell(verifier, policy, dev, recognizer)
         print(f"{min_fit:7.2f} {margin:10.2f} {vote:11.2f}  {cell}")
+    print("\nWhisper's vote grid (dev split only), agree at the shipped floors")
+    print(f"{'ear':>7s} {'voter':>7s} {'min_fit':>7s} {'margin':>6s}  right  wrong  acted")
+    for ear, voter, min_fit, margin in itertools.product(
+        [e for e in ("short", "beam", "ctxbeam") if e in EARS],
+        ("whisper", "both"),
+        (-1.0, -1.5, -2.0),
+        (0.1, 0.3),
+    ):
+        policy = VerifyPolicy(
+            voter=voter, vote_candidates="near", whisper_min_fit=min_fit, whisper_margin=margin
+        )
+        cell = grid_cell(verifier, policy, dev, recognizer, ear)
+        print(f"{ear:>7s} {voter:>7s} {min_fit:7.2f} {margin:6.2f}  {cell}")
 
 
 def grid_cell(
-    verifier: VerifiedEngine, policy: VerifyPolicy, dev: list[Record], recognizer: IntentRecognizer
+    verifier: VerifiedEngine,
+    policy: VerifyPolicy,
+    dev: list[Record],
+    recognizer: IntentRecognizer,
+    ear: str = "short",
 ) -> str:
     """Right and wrong commands and negatives acted on, for one policy."""
-    d = Design("t", "stream", "short", policy)
+    d = Design("t", "stream", ear, policy)
     s = score(dev, lambda r: decide(verifier, d, r), recognizer)
     neg = sum(s.n(k, "acted") for k in NEGATIVE_KINDS)
     c = s.n("command")
@@ -372,7 +430,11 @@ async def run_designs(args: argparse.Namespace) -> None:
     base = rss_mb()
     grammar = PocketsphinxEngine()
     after_grammar = rss_mb()
-    ears = {"short": WhisperEar()}
+    # short: the shipped ear without the home's names; ctx: with them (WhisperEar.set_context);
+    # beam: beam search of 5 instead of greedy decoding.
+    ears = {"short": WhisperEar(), "ctx": WhisperEar()}
+    if args.beam:
+        ears.update(beam=WhisperEar(beam_size=5), ctxbeam=WhisperEar(beam_size=5))
     try:  # optional: measured against tiny.en, not shipped (see the README's voice section)
         ears["base"] = WhisperEar(model="base")
     except LookupError as err:
@@ -380,10 +442,11 @@ async def run_designs(args: argparse.Namespace) -> None:
     if args.full_window:  # the padded 30 s window: ~1.5 s more per clip, measured on --quick
         ears["full"] = WhisperEar(window=None)
     after_ears = rss_mb()
+    EARS.update({key: MemoEar(ear) for key, ear in ears.items()})  # type: ignore[misc]
     probe = Probe(grammar, ears)
     pipeline = VoicePipeline(hub, VoiceSettings(stream_decode=True), engines=[probe])  # type: ignore[list-item]
     await pipeline.async_start()
-    verifier = VerifiedEngine(MemoFits(grammar), ears["short"])  # type: ignore[arg-type]
+    verifier = VerifiedEngine(MemoFits(grammar), ears["short"], context=False)  # type: ignore[arg-type]
     source = VocabularySource(
         "en",
         pipeline.speech_recognizers["en"].intents,
@@ -392,6 +455,9 @@ async def run_designs(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     verifier.set_vocabulary(source)
     snap_build = time.perf_counter() - started
+    for key in ("ctx", "ctxbeam"):
+        if key in ears:
+            ears[key].set_context("en", home_context(source))
     recognizer = pipeline.speech_recognizers["en"]
     saved = load_records(args) if args.rescore else None
     splits: dict[str, list[Record]] = dict(saved or {})
@@ -436,8 +502,11 @@ async def run_designs(args: argparse.Namespace) -> None:
                 continue
             s = score(recs, lambda r, d=design: decide(verifier, d, r), recognizer)  # type: ignore[misc]
             print(f"[{split}] {report_line(design.name, s)}")
+            if args.wrong and design.policy is not None and design.policy.rescore:
+                for line in s.wrong_examples:
+                    print(f"    acted wrongly: {line}")
         print()
-    shipped = Design("agree: stream + short", "stream", "short", policy)
+    shipped = Design(SHIPPED, "stream", "short", policy)
     for split, recs in splits.items():
         s = score(recs, lambda r: decide(verifier, shipped, r), recognizer)
         for line in s.wrong_examples:
@@ -627,6 +696,8 @@ def main() -> None:
     parser.add_argument("--e2e", action="store_true", help="shipped design, real pipeline, test")
     parser.add_argument("--wake", action="store_true", help="wake-word hits and false accepts")
     parser.add_argument("--quick", action="store_true", help="every 4th clip")
+    parser.add_argument("--wrong", action="store_true", help="each vote's wrong actions")
+    parser.add_argument("--beam", action="store_true", help="also Whisper with beam search")
     parser.add_argument("--full-window", action="store_true", help="also Whisper with 30 s")
     parser.add_argument(
         "--rescore", action="store_true", help="decide again from the saved records"

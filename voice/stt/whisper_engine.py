@@ -24,6 +24,7 @@ _PAD_SECONDS = 1.0
 # <|startoftranscript|> <|notimestamps|> for the English-only models.
 _PROMPT = ("<|startoftranscript|>", "<|notimestamps|>")
 _TOKENS_PER_SECOND = 6  # a fast speaker says ~4 words (5-6 tokens) a second
+_MAX_CONTEXT = 200  # tokens: Whisper takes at most 223 of earlier text
 
 
 @dataclass(frozen=True)
@@ -40,19 +41,25 @@ class WhisperEar:
     """Free transcription of one utterance; `window` None pads to Whisper's 30 s."""
 
     def __init__(
-        self, window: float | None = _PAD_SECONDS, threads: int = 2, model: str = "tiny.en"
+        self,
+        window: float | None = _PAD_SECONDS,
+        threads: int = 2,
+        model: str = "tiny.en",
+        beam_size: int = 1,
     ) -> None:
         from faster_whisper import WhisperModel
 
         from .whisper_models import MODELS, model_dir
 
         self.window = window
+        self.beam_size = beam_size
         self.source = MODELS[model]
         self._model = WhisperModel(
             str(model_dir(model)), device="cpu", compute_type="int8", cpu_threads=threads
         )
         self._tokenizer = self._model.hf_tokenizer
         self._prompts: dict[str, list[int]] = {}
+        self._contexts: dict[str, list[int]] = {}
         self._lock = threading.Lock()
 
     def supports(self, language: str) -> bool:
@@ -70,6 +77,18 @@ class WhisperEar:
             self._prompts[lang] = ids if tokens and None not in ids else []
         return self._prompts[lang] or None
 
+    def set_context(self, language: str, text: str) -> None:
+        """Words the speaker is likely to use (the home's names), given to Whisper as the text
+        that came before: it then spells "Rowan's lamp" as written, not "roan's lamp"."""
+        lang = language.split("-")[0].lower()
+        ids = self._tokenizer.encode(" " + text.strip(), add_special_tokens=False).ids
+        start = self._tokenizer.token_to_id("<|startofprev|>")
+        with self._lock:
+            if text.strip() and start is not None:
+                self._contexts[lang] = [start, *ids[-_MAX_CONTEXT:]]
+            else:
+                self._contexts.pop(lang, None)
+
     def hear(self, pcm: bytes, language: str = "en") -> Hearing:
         """Transcribe 16 kHz 16-bit mono PCM (blocking; one at a time)."""
         import ctranslate2
@@ -79,6 +98,63 @@ class WhisperEar:
             raise ValueError(f"Whisper {self.source.name} cannot hear {language!r}")
 
         started = time.perf_counter()
+        seconds = (len(pcm) // 2) / (BYTES_PER_SECOND / 2)
+        features = self._features(pcm)
+        with self._lock:
+            prompt = self._contexts.get(language.split("-")[0].lower(), []) + prompt
+            encoded = self._model.model.encode(
+                ctranslate2.StorageView.from_array(features), to_cpu=False
+            )
+            result: Any = self._model.model.generate(
+                encoded,
+                [prompt],
+                beam_size=self.beam_size,
+                # The prompt counts towards the length.
+                max_length=len(prompt) + int(8 + _TOKENS_PER_SECOND * seconds),
+                return_scores=True,
+                return_no_speech_prob=True,
+            )[0]
+        ids = result.sequences_ids[0]
+        text = cut_repeat(self._tokenizer.decode(ids).strip())
+        # generate() scores are the sum of log-probs divided by length (length_penalty=1).
+        logprob = float(result.scores[0]) if result.scores else -math.inf
+        return Hearing(text, logprob, float(result.no_speech_prob), time.perf_counter() - started)
+
+    def score(self, pcm: bytes, sentences: list[str], language: str = "en") -> dict[str, float]:
+        """Each sentence's mean token log-probability given the audio, forced on Whisper's
+        decoder (blocking). Sentences are scored as spelled: compare like with like."""
+        import ctranslate2
+
+        prompt = self._prompt(language)
+        if prompt is None:
+            raise ValueError(f"Whisper {self.source.name} cannot hear {language!r}")
+        if not sentences:
+            return {}
+        features = self._features(pcm)
+        end = self._tokenizer.token_to_id("<|endoftext|>")
+        texts = [
+            [*self._tokenizer.encode(" " + s.strip(), add_special_tokens=False).ids, end]
+            for s in sentences
+        ]
+        with self._lock:
+            # align() adds <|notimestamps|> after the start sequence itself.
+            start = self._contexts.get(language.split("-")[0].lower(), []) + prompt[:-1]
+            encoded = np.array(
+                self._model.model.encode(ctranslate2.StorageView.from_array(features), to_cpu=True)
+            )
+            batch = np.ascontiguousarray(np.repeat(encoded, len(texts), axis=0))
+            results = self._model.model.align(
+                ctranslate2.StorageView.from_array(batch), start, texts, features.shape[2] // 2
+            )
+        scores = {}
+        for sentence, result in zip(sentences, results, strict=True):
+            probs = result.text_token_probs[:-1]  # the end token's probability is not given
+            logs = [math.log(max(p, 1e-9)) for p in probs]
+            scores[sentence] = sum(logs) / len(logs) if logs else -math.inf
+        return scores
+
+    def _features(self, pcm: bytes) -> np.ndarray:
+        """Log-mel features of the utterance plus the window's padding, shaped [1, mels, frames]."""
         audio = np.frombuffer(pcm[: len(pcm) & ~1], dtype="<i2").astype(np.float32) / 32768.0
         seconds = len(audio) / (BYTES_PER_SECOND / 2)
         extractor = self._model.feature_extractor
@@ -88,24 +164,7 @@ class WhisperEar:
             pad = int(self.window * 16000)
         features = extractor(audio, padding=pad)
         frames = min(features.shape[1] - 1, extractor.nb_max_frames)
-        features = np.ascontiguousarray(features[None, :, : frames - frames % 2])
-        with self._lock:
-            encoded = self._model.model.encode(
-                ctranslate2.StorageView.from_array(features), to_cpu=False
-            )
-            result: Any = self._model.model.generate(
-                encoded,
-                [prompt],
-                beam_size=1,
-                max_length=int(8 + _TOKENS_PER_SECOND * seconds),
-                return_scores=True,
-                return_no_speech_prob=True,
-            )[0]
-        ids = result.sequences_ids[0]
-        text = cut_repeat(self._tokenizer.decode(ids).strip())
-        # generate() scores are the sum of log-probs divided by length (length_penalty=1).
-        logprob = float(result.scores[0]) if result.scores else -math.inf
-        return Hearing(text, logprob, float(result.no_speech_prob), time.perf_counter() - started)
+        return np.ascontiguousarray(features[None, :, : frames - frames % 2])
 
 
 def cut_repeat(text: str) -> str:
