@@ -352,6 +352,12 @@ def designs(tuned: VerifyPolicy) -> list[Design]:
         Design("both vote", "stream", "short", replace(agree, voter="both")),
         Design(SHIPPED, "stream", "short", agree),
         *(
+            Design(
+                f"likely {m}: stream + short", "stream", "short", replace(agree, likely_margin=m)
+            )
+            for m in (0.3, 0.6, 1.0)
+        ),
+        *(
             design
             for ear in ("ctx", "beam", "ctxbeam")
             for design in (

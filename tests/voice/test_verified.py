@@ -369,3 +369,24 @@ async def test_whisper_does_not_judge_its_own_transcript_alone(
     verdict = engine.judge(_heard(stop), Hearing("Start the vacuum.", -0.3, 0.01, 0.1), b"")
     assert verdict.accept != second_opinion, verdict
     assert verdict.text in ("", start)
+
+
+async def test_a_misspelt_number_is_settled_by_whisper_forced(
+    verified: VerifiedEngine, verified_hub: VoicePipeline
+) -> None:
+    """Measured on the bench (flite slt): the grammar heard 'set the fridge to three degrees',
+    Whisper wrote 'Set the fridge to free degrees.' Forced onto Whisper's decoder, 'three' is
+    nearly as likely as what it wrote; without that evidence the numbers differ and it refuses."""
+    text = "set the fridge to three degrees"
+    pcm = _spoken(text, Voice("flite", "slt"))
+    misspelt = Hearing("Set the fridge to free degrees.", -0.28, 0.01, 0.1)
+    run = verified_hub.hub.async_add_executor_job
+    verified.policy = VerifyPolicy()
+    verdict = await run(verified.judge, _heard(text), misspelt, pcm)
+    assert verdict.accept and verdict.text == text, verdict
+    # The audio does not say 'five': Whisper's decoder finds it unlikely, so nothing acts.
+    wrong = await run(verified.judge, _heard("set the fridge to five degrees"), misspelt, pcm)
+    assert not wrong.accept, wrong
+    verified.policy = VerifyPolicy(likely_margin=None)
+    assert not (await run(verified.judge, _heard(text), misspelt, pcm)).accept
+    verified.policy = VerifyPolicy()
