@@ -60,6 +60,7 @@ class WhisperEar:
         self._tokenizer = self._model.hf_tokenizer
         self._prompts: dict[str, list[int]] = {}
         self._contexts: dict[str, list[int]] = {}
+        self._last_encoded: tuple[bytes, np.ndarray] | None = None
         self._lock = threading.Lock()
 
     def supports(self, language: str) -> bool:
@@ -67,7 +68,7 @@ class WhisperEar:
         return self._prompt(language) is not None
 
     def _prompt(self, language: str) -> list[int] | None:
-        lang = language.split("-")[0].lower()
+        lang = _lang(language)
         if lang not in self._prompts:
             if not self.source.multilingual:
                 tokens: tuple[str, ...] | None = _PROMPT if lang == "en" else None
@@ -80,7 +81,7 @@ class WhisperEar:
     def set_context(self, language: str, text: str) -> None:
         """Words the speaker is likely to use (the home's names), given to Whisper as the text
         that came before: it then spells "Rowan's lamp" as written, not "roan's lamp"."""
-        lang = language.split("-")[0].lower()
+        lang = _lang(language)
         ids = self._tokenizer.encode(" " + text.strip(), add_special_tokens=False).ids
         start = self._tokenizer.token_to_id("<|startofprev|>")
         with self._lock:
@@ -99,14 +100,10 @@ class WhisperEar:
 
         started = time.perf_counter()
         seconds = (len(pcm) // 2) / (BYTES_PER_SECOND / 2)
-        features = self._features(pcm)
         with self._lock:
-            prompt = self._contexts.get(language.split("-")[0].lower(), []) + prompt
-            encoded = self._model.model.encode(
-                ctranslate2.StorageView.from_array(features), to_cpu=False
-            )
+            prompt = self._contexts.get(_lang(language), []) + prompt
             result: Any = self._model.model.generate(
-                encoded,
+                ctranslate2.StorageView.from_array(self._encode(pcm)),
                 [prompt],
                 beam_size=self.beam_size,
                 # The prompt counts towards the length.
@@ -130,7 +127,6 @@ class WhisperEar:
             raise ValueError(f"Whisper {self.source.name} cannot hear {language!r}")
         if not sentences:
             return {}
-        features = self._features(pcm)
         end = self._tokenizer.token_to_id("<|endoftext|>")
         texts = [
             [*self._tokenizer.encode(" " + s.strip(), add_special_tokens=False).ids, end]
@@ -138,13 +134,11 @@ class WhisperEar:
         ]
         with self._lock:
             # align() adds <|notimestamps|> after the start sequence itself.
-            start = self._contexts.get(language.split("-")[0].lower(), []) + prompt[:-1]
-            encoded = np.array(
-                self._model.model.encode(ctranslate2.StorageView.from_array(features), to_cpu=True)
-            )
+            start = self._contexts.get(_lang(language), []) + prompt[:-1]
+            encoded = self._encode(pcm)
             batch = np.ascontiguousarray(np.repeat(encoded, len(texts), axis=0))
             results = self._model.model.align(
-                ctranslate2.StorageView.from_array(batch), start, texts, features.shape[2] // 2
+                ctranslate2.StorageView.from_array(batch), start, texts, encoded.shape[1]
             )
         scores = {}
         for sentence, result in zip(sentences, results, strict=True):
@@ -152,6 +146,17 @@ class WhisperEar:
             logs = [math.log(max(p, 1e-9)) for p in probs]
             scores[sentence] = sum(logs) / len(logs) if logs else -math.inf
         return scores
+
+    def _encode(self, pcm: bytes) -> np.ndarray:
+        """Whisper's encoder output for the utterance, [1, frames / 2, width] (under the lock).
+        The vote scores the utterance `hear` just encoded: the last one is kept."""
+        import ctranslate2
+
+        if self._last_encoded is None or self._last_encoded[0] != pcm:
+            features = ctranslate2.StorageView.from_array(self._features(pcm))
+            encoded = np.array(self._model.model.encode(features, to_cpu=True))
+            self._last_encoded = (pcm, encoded)
+        return self._last_encoded[1]
 
     def _features(self, pcm: bytes) -> np.ndarray:
         """Log-mel features of the utterance plus the window's padding, shaped [1, mels, frames]."""
@@ -165,6 +170,11 @@ class WhisperEar:
         features = extractor(audio, padding=pad)
         frames = min(features.shape[1] - 1, extractor.nb_max_frames)
         return np.ascontiguousarray(features[None, :, : frames - frames % 2])
+
+
+def _lang(language: str) -> str:
+    """'en-US' -> 'en': Whisper's language codes."""
+    return language.split("-")[0].lower()
 
 
 def cut_repeat(text: str) -> str:
